@@ -1,0 +1,36 @@
+// The worldloop CLI. Each command group lives in src/cli/commands/<group>.ts and exports
+// `register(program)`; this file only wires them and turns argument mistakes into ERR_USAGE (exit 2).
+import { Command, CommanderError } from 'commander';
+import { WorldloopError } from '../contracts/errors';
+import { EXIT_OK, reportError } from './output';
+import { readFileSync } from 'node:fs';
+import { REPO_ROOT } from '../config';
+import { join } from 'node:path';
+// command registrations (one line each)
+
+const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+
+const program = new Command('worldloop')
+  .description('Run containerised processors as durable, audited changes to a world of artifacts, on Temporal.')
+  .version(version)
+  // Errors are printed once, by reportError, in the catalogue's form.
+  .configureOutput({ outputError: () => undefined })
+  .exitOverride();
+
+// register(program) calls (one line each)
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version surface as "errors" from exitOverride; they are successes.
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') {
+      process.exitCode = EXIT_OK;
+    } else {
+      const json = process.argv.includes('--json');
+      process.exitCode = reportError(new WorldloopError('ERR_USAGE', err.message.replace(/^error: /, '')), json);
+    }
+  } else {
+    process.exitCode = reportError(err, process.argv.includes('--json'));
+  }
+}

@@ -1,0 +1,119 @@
+// The only module that reads process.env (DESIGN.md §1). Everything is parsed once, through zod, with no
+// I/O in defaults; other modules receive a Config and never look at the environment themselves.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { WorldloopError } from './contracts/errors';
+
+/** The repository root (where registry/, processors/ and secrets.allow.yaml live). */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const flag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const EnvSchema = z.object({
+  CI: z.string().optional(),
+  WORLDLOOP_MODE: z.string().optional(),
+  WORLDLOOP_STATE_DIR: z.string().min(1).optional(),
+  WORLDLOOP_TOOLS_DIR: z.string().min(1).optional(),
+  WORLDLOOP_REGISTRY_DIR: z.string().min(1).optional(),
+  WORLDLOOP_SECRETS_DIR: z.string().min(1).default('/run/secrets'),
+  WORLDLOOP_SECRETS_ALLOW: z.string().min(1).optional(),
+  WORLDLOOP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  WORLDLOOP_TEMPORAL_BIN: z.string().min(1).optional(),
+  WORLDLOOP_TEMPORAL_PORT: port.default(7233),
+  WORLDLOOP_UI_PORT: port.default(8233),
+  WORLDLOOP_TASK_QUEUE: z.string().min(1).default('worldloop'),
+  WORLDLOOP_OCI_REGISTRY: z.string().min(1).default('127.0.0.1:5000'),
+  WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  DOCKER_HOST: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+});
+
+export interface Config {
+  /** True when CI == "true" exactly (DESIGN.md §3). */
+  readonly ci: boolean;
+  /** The raw mode setting; resolveMode validates it. */
+  readonly modeSetting: string | undefined;
+  readonly stateDir: string;
+  readonly toolsDir: string;
+  readonly registryDir: string;
+  readonly secretsDir: string;
+  readonly secretsAllowFile: string;
+  readonly logLevel: z.infer<typeof EnvSchema>['WORLDLOOP_LOG_LEVEL'];
+  readonly temporal: {
+    /** Absent means the embedded default: a local dev server worldloop starts and reuses. */
+    readonly address: string | undefined;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    readonly tls: { cert?: string; key?: string; ca?: string } | undefined;
+    readonly apiKey: string | undefined;
+    readonly bin: string | undefined;
+    readonly devPort: number;
+    readonly uiPort: number;
+    readonly uiUrl: string | undefined;
+    readonly embeddedWorker: boolean;
+  };
+  readonly dockerHost: string | undefined;
+  readonly ociRegistry: string;
+  readonly openaiBaseUrl: string | undefined;
+  /** Secret values are looked up here by the secret resolver only. */
+  readonly secretEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WorldloopError('ERR_CONFIG_INVALID', `${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const stateDir = resolve(e.WORLDLOOP_STATE_DIR ?? join(homedir(), '.worldloop'));
+  const tls =
+    e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_KEY || e.TEMPORAL_TLS_CA
+      ? { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY, ca: e.TEMPORAL_TLS_CA }
+      : undefined;
+  return {
+    ci: e.CI === 'true',
+    modeSetting: e.WORLDLOOP_MODE,
+    stateDir,
+    toolsDir: resolve(e.WORLDLOOP_TOOLS_DIR ?? join(REPO_ROOT, '.tools')),
+    registryDir: resolve(e.WORLDLOOP_REGISTRY_DIR ?? join(REPO_ROOT, 'registry')),
+    secretsDir: resolve(e.WORLDLOOP_SECRETS_DIR),
+    secretsAllowFile: resolve(e.WORLDLOOP_SECRETS_ALLOW ?? join(REPO_ROOT, 'secrets.allow.yaml')),
+    logLevel: e.WORLDLOOP_LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.WORLDLOOP_TASK_QUEUE,
+      tls,
+      apiKey: e.TEMPORAL_API_KEY,
+      bin: e.WORLDLOOP_TEMPORAL_BIN,
+      devPort: e.WORLDLOOP_TEMPORAL_PORT,
+      uiPort: e.WORLDLOOP_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL,
+      embeddedWorker: !(e.WORLDLOOP_NO_EMBEDDED_WORKER ?? false),
+    },
+    dockerHost: e.DOCKER_HOST,
+    ociRegistry: e.WORLDLOOP_OCI_REGISTRY,
+    openaiBaseUrl: e.OPENAI_BASE_URL,
+    secretEnv: Object.freeze({ ...env }),
+  };
+}
+
+let cached: Config | undefined;
+/** The process-wide config, parsed on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,314 @@
+// The error catalogue: the single source of truth for every code worldloop emits. It is append-only —
+// codes are part of the public contract (envelopes, exit codes, Temporal failure types), so a code is
+// never renamed or removed; tests/unit/errors.test.ts pins the list.
+//
+// `retryable` drives Temporal's retry policy (see toApplicationFailure) and the CLI: a non-retryable code
+// means "the same request will fail the same way". `kind` drives the CLI exit code: `input` → 2 (the
+// caller must change something they sent), everything else → 1.
+
+export interface ErrorSpec {
+  readonly retryable: boolean;
+  readonly kind: 'input' | 'policy' | 'runtime' | 'integrity';
+  readonly explanation: string;
+  readonly action: string;
+}
+
+const spec = (
+  kind: ErrorSpec['kind'],
+  retryable: boolean,
+  explanation: string,
+  action: string,
+): ErrorSpec => ({ kind, retryable, explanation, action });
+
+export const ERROR_CATALOGUE = {
+  // WorldPath grammar (DESIGN.md §4)
+  ERR_PATH_TOO_LONG: spec(
+    'input',
+    false,
+    'The path is longer than 4096 characters before decoding, or longer than 1024 UTF-8 bytes once canonical.',
+    'To fix: shorten the path; keep the canonical form within 1024 bytes.',
+  ),
+  ERR_BAD_FACET: spec(
+    'input',
+    false,
+    'The path does not start with world:// or /, its first segment is not a facet (artifacts, streams), or an exact path names only the facet.',
+    'To fix: write world://artifacts/<segment>/… or world://streams/<segment>/….',
+  ),
+  ERR_PERCENT_DECODE: spec(
+    'input',
+    false,
+    'A segment has a malformed percent escape, or its decoded bytes are not valid UTF-8.',
+    'To fix: encode a literal % as %25 and use only %XX escapes of valid UTF-8.',
+  ),
+  ERR_DECODED_SLASH: spec(
+    'input',
+    false,
+    'A percent escape decodes to / or \\, which would smuggle a separator into a segment.',
+    'To fix: use a literal / to separate segments; %2F and %5C are not allowed.',
+  ),
+  ERR_FORBIDDEN_CHAR: spec(
+    'input',
+    false,
+    'A segment contains a control character (U+0000–U+001F or U+007F).',
+    'To fix: remove control characters from the path.',
+  ),
+  ERR_DOT_SEGMENTS: spec(
+    'input',
+    false,
+    'A segment is . or .. (also when written as %2e), which could walk out of its parent.',
+    'To fix: name every segment explicitly; relative segments are never resolved.',
+  ),
+  ERR_FORBIDDEN_SEGMENT: spec(
+    'input',
+    false,
+    'A segment is reserved (.git, .well-known, .worldloop, compared case-insensitively).',
+    'To fix: rename the segment.',
+  ),
+  ERR_SEGMENT_TOO_LONG: spec(
+    'input',
+    false,
+    'A decoded segment is longer than 255 UTF-8 bytes.',
+    'To fix: shorten the segment to at most 255 bytes.',
+  ),
+  ERR_SELECTOR_KIND_MISMATCH: spec(
+    'input',
+    false,
+    'An exact path was given where a prefix (ending in /) is required, or the other way round.',
+    'To fix: end prefixes with / and exact paths without it.',
+  ),
+  ERR_OUTPUT_DUPLICATE: spec(
+    'integrity',
+    false,
+    'Two paths in one set are equal after canonicalisation, or equal up to Unicode case folding.',
+    'To fix: give every output a distinct name that does not differ only in case or encoding.',
+  ),
+
+  // Inputs, modes, CI guard, secrets (DESIGN.md §3, §5, §9)
+  ERR_INPUTS: spec(
+    'input',
+    false,
+    'The inputs are not valid: not I-JSON (lone surrogates, non-finite numbers, integers beyond ±2^53−1), not an object, or not valid against the processor input schema.',
+    'To fix: correct the inputs; `worldloop registry show <ref>` prints the processor input schema.',
+  ),
+  ERR_MODE_INVALID: spec(
+    'input',
+    false,
+    'The mode is not one of mock or real.',
+    'To fix: pass --mode mock or --mode real (WORLDLOOP_MODE has the same values).',
+  ),
+  ERR_CI_SAFETY: spec(
+    'policy',
+    false,
+    'Real mode was requested while CI=true; CI runs never spend money or reach providers.',
+    'To fix: use --mode mock in CI, or run real mode outside CI.',
+  ),
+  ERR_MISSING_SECRET: spec(
+    'input',
+    false,
+    'A required secret is not set in the environment or the secrets folder.',
+    'To fix: export the variable or write the file <secrets dir>/<NAME>; names are listed in secrets.allow.yaml.',
+  ),
+  ERR_SECRET_NOT_ALLOWED: spec(
+    'policy',
+    false,
+    'A secret was requested by a name that is not on the allow-list, or in mock mode where no secret is ever read.',
+    'To fix: add the name to secrets.allow.yaml (names only), or run in real mode when a secret is truly needed.',
+  ),
+  ERR_CONFIG_INVALID: spec(
+    'input',
+    false,
+    'A worldloop setting from the environment or a config file is malformed.',
+    'To fix: correct the variable named in the message; `worldloop doctor` shows the effective settings.',
+  ),
+  ERR_USAGE: spec(
+    'input',
+    false,
+    'The command line is not valid: an unknown flag, a missing argument, or a value of the wrong form.',
+    'To fix: see `worldloop <command> --help` for the accepted arguments and examples.',
+  ),
+
+  // Registry and supply chain (DESIGN.md §7, §10)
+  ERR_UNKNOWN_PROCESSOR: spec(
+    'input',
+    false,
+    'No registry entry matches the processor reference.',
+    'To fix: use a reference of the form ns/name@major that `worldloop registry ls` lists.',
+  ),
+  ERR_REGISTRY_INVALID: spec(
+    'input',
+    false,
+    'A registry entry does not match the registry schema.',
+    'To fix: run `worldloop registry validate` and correct the file and field it names.',
+  ),
+  ERR_IMAGE_UNPINNED: spec(
+    'policy',
+    false,
+    'The image for this platform is missing, referenced by tag, or not pinned by sha256 digest.',
+    'To fix: run `worldloop build --push <prefix>` then `worldloop pin`; production and staging accept digests only.',
+  ),
+  ERR_PLATFORM_MISSING: spec(
+    'integrity',
+    false,
+    'A pushed image index does not list every required platform (linux/amd64 and linux/arm64).',
+    'To fix: rebuild both platforms; the build fails closed until both are present.',
+  ),
+  ERR_OCI: spec(
+    'runtime',
+    true,
+    'The OCI registry refused or failed a request.',
+    'To fix: check that the registry is reachable and the repository and credentials are right.',
+  ),
+  ERR_DRIFT: spec(
+    'integrity',
+    false,
+    'What an environment runs or publishes differs from the registry pin.',
+    'To fix: redeploy the pinned digest, or re-pin after a reviewed build; see docs/supply-chain.md.',
+  ),
+
+  // Plans, budgets, leases, ledger (DESIGN.md §2)
+  ERR_PLAN_NOT_FOUND: spec(
+    'input',
+    false,
+    'The plan named by the run does not exist.',
+    'To fix: create it with `worldloop plan create <key> --budget-usd N`, or pass an existing --plan.',
+  ),
+  ERR_PLAN_EXISTS: spec(
+    'input',
+    false,
+    'A plan with this key already exists with a different budget.',
+    'To fix: choose another key, or use the existing plan.',
+  ),
+  ERR_BUDGET_EXCEEDED: spec(
+    'policy',
+    false,
+    'Reserving the cost upper bound of this run would overdraw the plan budget.',
+    'To fix: raise the plan budget, wait for running executions to settle, or use another plan.',
+  ),
+  ERR_LEASE_CONFLICT: spec(
+    'policy',
+    false,
+    'Another running execution holds a lease on an overlapping write prefix.',
+    'To fix: write to a different prefix, or wait for the other execution to finish.',
+  ),
+  ERR_LEDGER_BROKEN: spec(
+    'integrity',
+    false,
+    'The plan ledger hash chain does not verify: an event was altered, removed or reordered.',
+    'To fix: stop writing to the plan and restore the ledger from backup; report it, this is never expected.',
+  ),
+
+  // Execution (DESIGN.md §2, §8)
+  ERR_ADAPTER_UNAVAILABLE: spec(
+    'runtime',
+    true,
+    'The execution backend (Docker engine or Modal) cannot be reached.',
+    'To fix: start the Docker engine (`worldloop doctor` shows how) or check Modal credentials.',
+  ),
+  ERR_TIMEOUT: spec(
+    'runtime',
+    false,
+    'The processor did not finish within its timeout; its container was killed and removed.',
+    'To fix: raise runtime.timeout_s in the registry entry, or make the inputs smaller.',
+  ),
+  ERR_PROCESSOR_FAILED: spec(
+    'runtime',
+    false,
+    'The processor exited with a non-zero status.',
+    'To fix: read the stderr tail in the message and `worldloop show <execution_id>`; fix the inputs or the processor.',
+  ),
+  ERR_CANCELLED: spec(
+    'runtime',
+    false,
+    'The run was cancelled; its container was killed and its reservation released.',
+    'To fix: nothing to fix; start the run again if it is still wanted.',
+  ),
+
+  // Settle, world store, predicates (DESIGN.md §2, §6)
+  ERR_OUTPUT_INVALID: spec(
+    'integrity',
+    false,
+    'The processor left something under outputs/ that is not a regular file (a symlink, device, or a path escaping outputs/), or a file the index does not list.',
+    'To fix: make the processor write only regular files under outputs/ and index every one.',
+  ),
+  ERR_DIGEST_MISMATCH: spec(
+    'integrity',
+    false,
+    'A stored blob or output does not hash to the digest recorded for it.',
+    'To fix: the bytes changed after they were recorded; rerun with --no-cache and investigate the store.',
+  ),
+  ERR_WORLD_CONFLICT: spec(
+    'integrity',
+    false,
+    'The world path was already written with different bytes; world paths never change once written.',
+    'To fix: write to a new path (the default write prefix includes the execution id).',
+  ),
+  ERR_NOT_FOUND: spec(
+    'input',
+    false,
+    'No artifact, execution or run exists at the given path or id.',
+    'To fix: list what exists with `worldloop world ls <prefix>` or `worldloop ls`.',
+  ),
+  ERR_PREDICATE_FAILED: spec(
+    'integrity',
+    false,
+    'An admission or success predicate did not hold; success outputs were quarantined, nothing was deleted.',
+    'To fix: read the predicate and its observed value in the message, then fix the inputs or the processor.',
+  ),
+
+  // Infrastructure
+  ERR_TEMPORAL_UNAVAILABLE: spec(
+    'runtime',
+    true,
+    'The Temporal server cannot be reached.',
+    'To fix: run `worldloop server start`, or set TEMPORAL_ADDRESS to a reachable cluster.',
+  ),
+  ERR_INTERNAL: spec(
+    'runtime',
+    true,
+    'An unexpected internal error; this is a bug in worldloop.',
+    'To fix: retry; if it persists, report it with the execution id and the log line.',
+  ),
+} as const satisfies Record<`ERR_${string}`, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+/** Formats the stable message every layer uses: `[ERR_…] detail`. Tests and logs match on the prefix. */
+export function codedMessage(code: ErrorCode, detail: string): string {
+  return `[${code}] ${detail}`;
+}
+
+/**
+ * Thrown when any worldloop contract is broken. Carries a catalogue code so the CLI, envelopes and
+ * Temporal failures agree on what went wrong.
+ */
+export class WorldloopError extends Error {
+  override readonly name: string = 'WorldloopError';
+  readonly code: ErrorCode;
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown }) {
+    super(codedMessage(code, detail), options);
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get spec(): ErrorSpec {
+    return ERROR_CATALOGUE[this.code];
+  }
+}
+
+/** Reads a code back out of a coded message such as a Temporal failure message. */
+export function codeFromMessage(message: string): ErrorCode | undefined {
+  const match = /^\[(ERR_[A-Z0-9_]+)\]/.exec(message);
+  return match && isErrorCode(match[1]) ? match[1] : undefined;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects so CI and people can run a lane alone: pure unit tests, integration tests against a real
+// Temporal dev server and Docker engine (started in the global setup), and replay of committed histories.
+export default defineConfig({
+  test: {
+    reporters: process.env.CI === 'true' ? ['default', ['json', { outputFile: '.vitest-report.json' }]] : ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          globalSetup: ['tests/integration/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'replay',
+          include: ['tests/replay/**/*.test.ts'],
+          testTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
