@@ -87,7 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ci: e.CI === 'true',
     modeSetting: e.WORLDLOOP_MODE,
     stateDir,
-    toolsDir: resolve(e.WORLDLOOP_TOOLS_DIR ?? join(REPO_ROOT, '.tools')),
+    // Per machine, not per clone, so a fresh clone finds the Temporal CLI built once (minutes cold).
+    toolsDir: resolve(e.WORLDLOOP_TOOLS_DIR ?? join(homedir(), '.cache', 'worldloop', 'tools')),
     registryDir: resolve(e.WORLDLOOP_REGISTRY_DIR ?? join(REPO_ROOT, 'registry')),
     secretsDir: resolve(e.WORLDLOOP_SECRETS_DIR),
     secretsAllowFile: resolve(e.WORLDLOOP_SECRETS_ALLOW ?? join(REPO_ROOT, 'secrets.allow.yaml')),
