@@ -67,3 +67,4 @@ export {
   type Runtime,
   type SuccessEnvelope,
 } from './schemas';
+export { DEFAULT_MODE, ModeSafetyError, assertModeSafe, resolveMode } from './mode';
