@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_UI_URL: z.string().url().optional(),
   DOCKER_HOST: z.string().optional(),
+  PATH: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
 });
 
@@ -65,6 +66,8 @@ export interface Config {
     readonly embeddedWorker: boolean;
   };
   readonly dockerHost: string | undefined;
+  /** PATH, for finding tools (temporal, go, docker-registry) the way a shell would. */
+  readonly searchPath: string;
   readonly ociRegistry: string;
   readonly openaiBaseUrl: string | undefined;
   /** Secret values are looked up here by the secret resolver only. */
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedWorker: !(e.WORLDLOOP_NO_EMBEDDED_WORKER ?? false),
     },
     dockerHost: e.DOCKER_HOST,
+    searchPath: e.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     ociRegistry: e.WORLDLOOP_OCI_REGISTRY,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     secretEnv: Object.freeze({ ...env }),
