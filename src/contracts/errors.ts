@@ -196,6 +196,12 @@ export const ERROR_CATALOGUE = {
     'The plan ledger hash chain does not verify: an event was altered, removed or reordered.',
     'To fix: stop writing to the plan and restore the ledger from backup; report it, this is never expected.',
   ),
+  ERR_LEDGER_CONTENTION: spec(
+    'runtime',
+    true,
+    'Too many concurrent writers raced for the same ledger (plan or leases); this attempt gave up after bounded retries.',
+    'To fix: retry; Temporal retries it automatically. If it persists, lower the number of concurrent runs per plan.',
+  ),
 
   // Execution (DESIGN.md §2, §8)
   ERR_ADAPTER_UNAVAILABLE: spec(
