@@ -1,0 +1,22 @@
+// The world layer's public surface: explicit named re-exports, one block per module.
+export {
+  FACETS,
+  MAX_PATH_BYTES,
+  MAX_RAW_CHARS,
+  MAX_SEGMENT_BYTES,
+  RESERVED_SEGMENTS,
+  SCHEME,
+  canonicalPath,
+  canonicalise,
+  encodeSegment,
+  isUnderPrefix,
+  joinWorldPath,
+  parsePath,
+  prefixesOverlap,
+  type CanonResult,
+  type CanonicalPath,
+  type Facet,
+  type SelectorKind,
+} from './path';
+export { assertNoDuplicates, findDuplicate, type DuplicatePaths } from './path-duplicates';
+export { foldKey } from './path-fold';
