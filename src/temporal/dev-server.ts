@@ -1,0 +1,344 @@
+// The embedded default (DESIGN.md §11): a Temporal dev server that worldloop starts in the background on
+// first use (SQLite under the state dir, Web UI on :8233, worldloop's search attributes registered) and
+// reuses afterwards. Readiness means a real gRPC call and a real UI response, never just an open port.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import type { Config } from '../config';
+import { WorldloopError } from '../contracts/errors';
+import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
+import { findTemporalCli } from './cli-binary';
+
+const READY_TIMEOUT_MS = 90_000;
+const LOCK_TIMEOUT_MS = 120_000;
+/** A lock older than this whose holder we cannot prove alive is taken over. */
+const LOCK_STALE_MS = 150_000;
+
+export interface DevServerPaths {
+  readonly dir: string;
+  readonly dbFile: string;
+  readonly pidFile: string;
+  readonly logFile: string;
+  readonly lockFile: string;
+}
+
+export interface DevServerInfo {
+  readonly address: string;
+  readonly uiUrl: string;
+  readonly pid: number;
+  readonly started: boolean;
+}
+
+export interface DevServerStatus {
+  readonly address: string;
+  readonly uiUrl: string;
+  readonly namespace: string;
+  /** The pid from our pid file when that process is alive; undefined for a server we did not start. */
+  readonly pid: number | undefined;
+  /** A gRPC call to the address succeeded. */
+  readonly healthy: boolean;
+  readonly uiOk: boolean;
+  readonly dbFile: string;
+  readonly logFile: string;
+  readonly serverVersion: string | undefined;
+}
+
+export function devServerPaths(cfg: Config): DevServerPaths {
+  const dir = join(cfg.stateDir, 'temporal');
+  return {
+    dir,
+    dbFile: join(dir, 'dev.sqlite'),
+    pidFile: join(dir, 'dev-server.pid'),
+    logFile: join(dir, 'dev-server.log'),
+    lockFile: join(dir, 'dev-server.lock'),
+  };
+}
+
+export function devServerAddress(cfg: Config): string {
+  return `127.0.0.1:${cfg.temporal.devPort}`;
+}
+
+export function devServerUiUrl(cfg: Config): string {
+  return `http://127.0.0.1:${cfg.temporal.uiPort}`;
+}
+
+export function pidAlive(pid: number | undefined): boolean {
+  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt((await readFile(file, 'utf8')).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One gRPC round trip (system info + the namespace); returns the server version, or undefined if unreachable. */
+export async function probeTemporal(
+  address: string,
+  namespace: string,
+  timeoutMs = 2_000,
+): Promise<{ serverVersion: string } | undefined> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    const deadline = new Date(Date.now() + timeoutMs);
+    const info = await connection.withDeadline(deadline, () => connection!.workflowService.getSystemInfo({}));
+    await connection.withDeadline(deadline, () => connection!.workflowService.describeNamespace({ namespace }));
+    return { serverVersion: info.serverVersion ?? '' };
+  } catch {
+    return undefined;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+export async function httpOk(url: string, timeoutMs = 2_000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** Registers any of worldloop's search attributes the namespace lacks (idempotent). Returns the names added. */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const have = { ...existing.systemAttributes, ...existing.customAttributes };
+  const missing = WORLDLOOP_SEARCH_ATTRIBUTES.filter((sa) => !(sa.name in have));
+  if (missing.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(
+      missing.map((sa) => [sa.name, encodeSearchAttributeIndexedValueType(sa.type) ?? 0]),
+    ),
+  });
+  return missing.map((sa) => sa.name);
+}
+
+async function ensureSearchAttributesAt(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+  try {
+    await ensureSearchAttributes(connection, namespace);
+  } catch (err) {
+    // Another process may have added the same attributes between our list and add.
+    if (!/already exists/i.test((err as Error).message)) throw err;
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * An exclusive lock file (O_EXCL) so two CLIs starting at once do not start two servers. A lock whose
+ * holder is dead, or that is older than LOCK_STALE_MS, is stale and taken over.
+ */
+async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = await readPid(lockFile);
+      const age = await stat(lockFile).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      // An empty file is a holder between open and write; give it a moment before calling it stale.
+      if ((holder !== undefined && !pidAlive(holder)) || (holder === undefined && age > 5_000) || age > LOCK_STALE_MS) {
+        await rm(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new WorldloopError(
+          'ERR_TEMPORAL_UNAVAILABLE',
+          `timed out waiting for ${lockFile} (held by pid ${holder ?? '?'}) while another process starts the dev server`,
+        );
+      }
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockFile, { force: true });
+  }
+}
+
+async function logTail(file: string, lines = 15): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function startDevServer(cfg: Config, paths: DevServerPaths): Promise<number> {
+  const cli = await findTemporalCli(cfg);
+  const address = devServerAddress(cfg);
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(cfg.temporal.devPort),
+    '--ui-port',
+    String(cfg.temporal.uiPort),
+    '--db-filename',
+    paths.dbFile,
+    '--namespace',
+    cfg.temporal.namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+    ...WORLDLOOP_SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa.cliSpec]),
+  ];
+  const logFd = openSync(paths.logFile, 'a');
+  let exited: string | undefined;
+  let pid: number | undefined;
+  try {
+    // detached: its own process group, so it outlives this CLI and ignores our terminal's Ctrl-C.
+    const child = spawn(cli.path, args, { detached: true, stdio: ['ignore', logFd, logFd] });
+    child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+    child.once('error', (err) => (exited = err.message));
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(logFd);
+  }
+  if (pid === undefined) {
+    throw new WorldloopError('ERR_TEMPORAL_UNAVAILABLE', `could not start ${cli.path}: ${exited ?? 'no pid'}`);
+  }
+  await writeFile(paths.pidFile, `${pid}\n`);
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exited !== undefined || !pidAlive(pid)) {
+      await rm(paths.pidFile, { force: true });
+      throw new WorldloopError(
+        'ERR_TEMPORAL_UNAVAILABLE',
+        `the dev server at ${address} ${exited ?? 'exited'} during start-up; last log lines (${paths.logFile}):\n${await logTail(paths.logFile)}`,
+      );
+    }
+    if ((await probeTemporal(address, cfg.temporal.namespace, 1_500)) && (await httpOk(devServerUiUrl(cfg)))) {
+      return pid;
+    }
+    if (Date.now() > deadline) {
+      throw new WorldloopError(
+        'ERR_TEMPORAL_UNAVAILABLE',
+        `the dev server (pid ${pid}) did not become ready at ${address} within ${READY_TIMEOUT_MS / 1000} s; see ${paths.logFile}`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+/**
+ * Starts the embedded dev server if no healthy one answers at the dev address, or reuses the running one.
+ * Either way worldloop's search attributes are registered before it returns.
+ */
+export async function ensureDevServer(cfg: Config): Promise<DevServerInfo> {
+  const paths = devServerPaths(cfg);
+  const address = devServerAddress(cfg);
+  const uiUrl = devServerUiUrl(cfg);
+  await mkdir(paths.dir, { recursive: true });
+
+  const reuse = async (): Promise<DevServerInfo | undefined> => {
+    if (!(await probeTemporal(address, cfg.temporal.namespace))) return undefined;
+    await ensureSearchAttributesAt(address, cfg.temporal.namespace);
+    const pid = await readPid(paths.pidFile);
+    return { address, uiUrl, pid: pidAlive(pid) ? pid! : 0, started: false };
+  };
+
+  const running = await reuse();
+  if (running) return running;
+  return withLock(paths.lockFile, async () => {
+    // Someone may have started it while we waited for the lock.
+    const raced = await reuse();
+    if (raced) return raced;
+    const stale = await readPid(paths.pidFile);
+    if (stale !== undefined) {
+      if (pidAlive(stale)) {
+        // Alive but not answering: a hung server holding the port and the SQLite file; replace it.
+        await killGroup(stale);
+      }
+      await rm(paths.pidFile, { force: true });
+    }
+    const pid = await startDevServer(cfg, paths);
+    await ensureSearchAttributesAt(address, cfg.temporal.namespace);
+    return { address, uiUrl, pid, started: true };
+  });
+}
+
+async function killGroup(pid: number, graceMs = 10_000): Promise<void> {
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (pidAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (pidAlive(pid)) {
+    signal('SIGKILL');
+    while (pidAlive(pid)) await sleep(50);
+  }
+}
+
+/** Stops the dev server worldloop started (by its pid file). A server we did not start is left alone. */
+export async function stopDevServer(cfg: Config): Promise<{ stopped: boolean; pid: number | undefined }> {
+  const paths = devServerPaths(cfg);
+  const pid = await readPid(paths.pidFile);
+  if (pid === undefined || !pidAlive(pid)) {
+    await rm(paths.pidFile, { force: true });
+    return { stopped: false, pid: undefined };
+  }
+  await killGroup(pid);
+  await rm(paths.pidFile, { force: true });
+  return { stopped: true, pid };
+}
+
+export async function devServerStatus(cfg: Config): Promise<DevServerStatus> {
+  const paths = devServerPaths(cfg);
+  const address = devServerAddress(cfg);
+  const uiUrl = devServerUiUrl(cfg);
+  const pid = await readPid(paths.pidFile);
+  const [probe, uiOk] = await Promise.all([probeTemporal(address, cfg.temporal.namespace), httpOk(uiUrl)]);
+  return {
+    address,
+    uiUrl,
+    namespace: cfg.temporal.namespace,
+    pid: pidAlive(pid) ? pid : undefined,
+    healthy: probe !== undefined,
+    uiOk,
+    dbFile: paths.dbFile,
+    logFile: paths.logFile,
+    serverVersion: probe?.serverVersion,
+  };
+}
