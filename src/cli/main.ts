@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../config';
 import { join } from 'node:path';
 // command registrations (one line each)
+import { register as registerRun } from './commands/run';
 import { register as registerPath } from './commands/path';
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -19,6 +20,7 @@ const program = new Command('worldloop')
   .exitOverride();
 
 // register(program) calls (one line each)
+registerRun(program);
 registerPath(program);
 
 try {

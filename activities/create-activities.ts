@@ -1,0 +1,46 @@
+// The one place the phase activities are assembled from their dependencies (STYLE.md: dependency
+// injection by factory). Each activity converts what it throws into an ApplicationFailure whose type is
+// the catalogue code, so Temporal retries exactly the retryable codes and the workflow can read the code.
+import { Context } from '@temporalio/activity';
+import { failureFrom } from '../src/contracts';
+import { makeAdmit } from './admit';
+import type { ActivityDeps } from './deps';
+import { makeExecute } from './execute';
+import { makeRecheck } from './recheck';
+import { makeRelease } from './release';
+import { makeReserve } from './reserve';
+import { makeSettle, makeSettleCached } from './settle';
+
+/** Wraps a phase: exactly one start and one end log event, and coded failures. */
+function phase<I, O>(deps: ActivityDeps, name: string, fn: (input: I) => Promise<O>): (input: I) => Promise<O> {
+  return async (input: I) => {
+    const info = Context.current().info;
+    const executionId = (input as { execution_id?: string }).execution_id;
+    const log = deps.logger.child({ execution_id: executionId, phase: name, attempt: info.attempt });
+    const started = performance.now();
+    log.info({ event: 'phase.start' }, `${name} started`);
+    try {
+      const out = await fn(input);
+      log.info({ event: 'phase.end', ok: true, ms: Math.round(performance.now() - started) }, `${name} finished`);
+      return out;
+    } catch (err) {
+      const failure = failureFrom(err);
+      log.warn({ event: 'phase.end', ok: false, code: failure.type, ms: Math.round(performance.now() - started) }, failure.message);
+      throw failure;
+    }
+  };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    admit: phase(deps, 'admit', makeAdmit(deps)),
+    reserve: phase(deps, 'reserve', makeReserve(deps)),
+    execute: phase(deps, 'execute', makeExecute(deps)),
+    settle: phase(deps, 'settle', makeSettle(deps)),
+    settleCached: phase(deps, 'settle', makeSettleCached(deps)),
+    recheck: phase(deps, 'recheck', makeRecheck(deps)),
+    release: phase(deps, 'release', makeRelease(deps)),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,30 @@
+// Everything the phase activities need, built once by the worker bootstrap (src/temporal/worker.ts) and
+// handed over through createActivities(deps). Tests pass their own objects of the same types.
+import type { Logger } from 'pino';
+import type { Adapter } from '../src/adapters/adapter';
+import type { AdapterName, Mode, Platform, RegistryEntry } from '../src/contracts';
+import type { SecretResolver } from '../src/secrets';
+import type { Leases, Plans, WorldStore } from '../src/world';
+
+export interface FlightOwnerProbe {
+  /** Whether the run that owns a single-flight slot is still going (looked up in Temporal). */
+  isRunning(executionId: string): Promise<boolean>;
+}
+
+export interface ActivityDeps {
+  /** CI == "true": the guard refuses real mode again here, on the worker (DESIGN.md §3). */
+  ci: boolean;
+  version: string;
+  /** The platform this worker's local adapter runs (its CPU architecture). */
+  platform: Platform;
+  getEntry(ref: string): RegistryEntry;
+  world: WorldStore;
+  plans: Plans;
+  leases: Leases;
+  adapters: Partial<Record<AdapterName, Adapter>>;
+  secretsFor(mode: Mode): SecretResolver;
+  /** A host folder owned by one execution, stable across retries of Execute. */
+  workdirFor(executionId: string): string;
+  flights: FlightOwnerProbe;
+  logger: Logger;
+}

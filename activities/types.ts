@@ -1,0 +1,129 @@
+// The data that flows between the phases of runProcessor. Workflows import these as types only; every
+// field is plain JSON so it survives Temporal's payload converter and replays byte for byte.
+import type { AdapterName, Envelope, InputsHash, Mode, Predicate, RunRequest, Runtime } from '../src/contracts';
+
+export const PHASES = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface PhaseState {
+  /** The phase running now, or the terminal state. */
+  phase: Phase | 'done' | 'failed';
+  completed: Phase[];
+  cache_hit: boolean;
+  error_code?: string;
+}
+
+export interface WorkflowRef {
+  id: string;
+  run_id: string;
+}
+
+export interface AdmitInput {
+  execution_id: string;
+  request: RunRequest;
+  /** Already expanded by the workflow (DESIGN.md §2: exactly once). */
+  write_prefix: string;
+}
+
+export interface CachedOutput {
+  path: string;
+  blake3: string;
+  sha256: string;
+  size_bytes: number;
+  mime: string;
+}
+
+/** What a cache entry records: the execution whose verified outputs a hit re-uses. */
+export interface CacheRecord {
+  execution_id: string;
+  write_prefix: string;
+  outputs: CachedOutput[];
+  cost_micro: number;
+  processor_info: Record<string, unknown>;
+  usage: Record<string, number | string | boolean | null>;
+}
+
+export interface AdmitResult {
+  write_prefix: string;
+  image: string;
+  image_digest: string;
+  platform: string;
+  adapter: AdapterName;
+  mode: Mode;
+  runtime: Runtime;
+  inputs_hash: InputsHash;
+  env_fingerprint: string;
+  cache_key: string;
+  deterministic: boolean;
+  use_cache: boolean;
+  reserve_micro: number;
+  secret_names: string[];
+  success_predicates: Predicate[];
+  /** Present on a verified cache hit. */
+  cache_hit?: CacheRecord;
+}
+
+export interface ReserveInput {
+  execution_id: string;
+  plan: string;
+  admitted: AdmitResult;
+}
+
+export type ReserveResult = { status: 'reserved' } | { status: 'cache_hit'; record: CacheRecord };
+
+export interface StagedFile {
+  /** Path relative to the processor's out folder, e.g. `outputs/stats.json`. */
+  relpath: string;
+  blake3: string;
+  sha256: string;
+  size_bytes: number;
+}
+
+export interface ExecuteInput {
+  execution_id: string;
+  request: RunRequest;
+  admitted: AdmitResult;
+}
+
+export interface ExecuteResult {
+  envelope: Envelope;
+  exit_code: number | null;
+  started_at: string;
+  finished_at: string;
+  /** Regular files under outputs/, already stored as blobs (content-addressed, not yet bound to paths). */
+  staged: StagedFile[];
+  /** Everything that may not be there: symlinks, special files, files outside outputs/. */
+  violations: string[];
+  /** The processor's own outputs.json and receipt.json, parsed; null when missing or not JSON. */
+  processor_index: unknown;
+  processor_receipt: unknown;
+}
+
+export interface SettleInput {
+  execution_id: string;
+  request: RunRequest;
+  admitted: AdmitResult;
+  executed: ExecuteResult;
+  workflow: WorkflowRef;
+}
+
+export interface SettleCachedInput {
+  execution_id: string;
+  request: RunRequest;
+  admitted: AdmitResult;
+  record: CacheRecord;
+  workflow: WorkflowRef;
+  started_at: string;
+}
+
+export interface RecheckInput {
+  execution_id: string;
+  admitted: AdmitResult;
+  request: RunRequest;
+  envelope: Envelope;
+}
+
+export interface ReleaseInput {
+  execution_id: string;
+  plan: string;
+}

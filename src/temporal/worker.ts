@@ -1,0 +1,154 @@
+// The worker bootstrap: the only place the activity dependencies (world store, ledger, Docker adapter,
+// secret resolver, logger, Temporal client) are built. `worldloop worker` runs it as a long-lived
+// process; `worldloop run` embeds one in-process when nobody polls the task queue.
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { REPO_ROOT, type Config } from '../config';
+import { createDockerAdapter } from '../adapters';
+import { connectDocker } from '../adapters/docker-engine';
+import type { Mode } from '../contracts';
+import { blake3Hex } from '../hashing';
+import { createLogger, defaultRedactor, type Logger } from '../log';
+import { getEntry, hostPlatform, loadRegistry } from '../registry';
+import { createSecretResolver, loadAllowList } from '../secrets';
+import { openWorld } from '../world';
+import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
+
+export const WORLDLOOP_VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
+
+/** Builds every activity dependency once. */
+export async function buildActivityDeps(cfg: Config, client: Client, logger: Logger): Promise<ActivityDeps> {
+  const registry = await loadRegistry(cfg.registryDir);
+  const { world, plans, leases } = await openWorld(cfg);
+  const docker = connectDocker(cfg);
+  const allow = loadAllowList(cfg.secretsAllowFile);
+  const resolvers = new Map<Mode, ReturnType<typeof createSecretResolver>>();
+  return {
+    ci: cfg.ci,
+    version: WORLDLOOP_VERSION,
+    platform: hostPlatform(),
+    getEntry: (ref) => getEntry(registry, ref),
+    world,
+    plans,
+    leases,
+    adapters: {
+      local: createDockerAdapter({ docker, redact: (s) => defaultRedactor.redactString(s), logger }),
+    },
+    secretsFor(mode) {
+      let resolver = resolvers.get(mode);
+      if (!resolver) {
+        resolver = createSecretResolver({
+          mode,
+          allow,
+          env: cfg.secretEnv,
+          secretsDir: cfg.secretsDir,
+          redactor: defaultRedactor,
+        });
+        resolvers.set(mode, resolver);
+      }
+      return resolver;
+    },
+    workdirFor: (executionId) => join(cfg.stateDir, 'runs', executionId),
+    flights: {
+      async isRunning(executionId) {
+        try {
+          const description = await client.workflow.getHandle(`run/${executionId}`).describe();
+          return description.status.name === 'RUNNING';
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        }
+      },
+    },
+    logger,
+  };
+}
+
+async function listSources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listSources(path)));
+    else if (entry.name.endsWith('.ts')) out.push(path);
+  }
+  return out.sort();
+}
+
+/**
+ * Bundling the workflow code takes seconds; the bundle depends only on the workflow sources, the pure
+ * contracts and the SDK version, so it is cached by their digest under the state folder.
+ */
+export async function workflowBundle(cfg: Config, logger: Logger): Promise<{ code: string }> {
+  const sources = [
+    ...(await listSources(join(REPO_ROOT, 'workflows'))),
+    ...(await listSources(join(REPO_ROOT, 'src', 'contracts'))),
+    ...(await listSources(join(REPO_ROOT, 'activities'))),
+    join(REPO_ROOT, 'package-lock.json'),
+  ];
+  const parts: string[] = [];
+  for (const file of sources) parts.push(relative(REPO_ROOT, file), blake3Hex(await readFile(file)));
+  const digest = blake3Hex(parts.join('\n'));
+  const cacheFile = join(cfg.stateDir, 'bundles', `workflows-${digest}.js`);
+  try {
+    return { code: await readFile(cacheFile, 'utf8') };
+  } catch {
+    // not cached yet
+  }
+  const started = performance.now();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
+    logger: { trace() {}, debug() {}, info() {}, warn: (m) => logger.warn(m), error: (m) => logger.error(m), log() {} },
+  });
+  await mkdir(join(cfg.stateDir, 'bundles'), { recursive: true });
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  await writeFile(tmp, code);
+  await rename(tmp, cacheFile);
+  logger.info({ event: 'worker.bundle', ms: Math.round(performance.now() - started) }, 'workflow bundle built');
+  return { code };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Creates and starts a worker on the worldloop task queue. */
+export async function startWorker(
+  cfg: Config,
+  temporal: TemporalConnection,
+  opts: { logger?: Logger; identity?: string } = {},
+): Promise<RunningWorker> {
+  const logger = opts.logger ?? createLogger({ level: cfg.logLevel, context: { version: WORLDLOOP_VERSION } });
+  const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
+  const [deps, bundle, native] = await Promise.all([
+    buildActivityDeps(cfg, client, logger),
+    workflowBundle(cfg, logger),
+    connectWorkerNativeConnection(cfg),
+  ]);
+  const worker = await Worker.create({
+    connection: native.connection,
+    namespace: temporal.namespace,
+    taskQueue: cfg.temporal.taskQueue,
+    workflowBundle: bundle,
+    activities: createActivities(deps),
+    identity: opts.identity ?? `worldloop-worker@${process.pid}`,
+    // Docker runs are I/O-bound waits; a handful in parallel keeps a small machine busy without thrashing.
+    maxConcurrentActivityTaskExecutions: 32,
+  });
+  const done = worker.run();
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+      await native.connection.close();
+    },
+  };
+}

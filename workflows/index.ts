@@ -1,0 +1,1 @@
+export { phaseQuery, runProcessor } from './run-processor';

@@ -1,0 +1,177 @@
+// runProcessor: one run, one deterministic workflow, one activity per phase (DESIGN.md §2).
+//   Propose (workflow start) → Admit → Reserve → Execute → Settle → Re-check
+// The history is the audit trail. A failure after Reserve always runs the compensation (release budget
+// and leases) in a non-cancellable scope, so a failed or cancelled run never holds budget.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/create-activities';
+import type { AdmitResult, ExecuteResult, Phase, PhaseState } from '../activities/types';
+import type { Envelope, ErrorEnvelope, RunWorkflowInput } from '../src/contracts';
+import { codeFromMessage, isErrorCode, type ErrorCode } from '../src/contracts/errors';
+import { NON_RETRYABLE_CODES } from '../src/contracts/failure';
+import { expandWritePrefix } from '../src/contracts/write-prefix';
+import {
+  SA_CACHE_HIT,
+  SA_EXECUTION_ID,
+  SA_IMAGE_DIGEST,
+  SA_INPUTS_HASH,
+  SA_MODE,
+  SA_PLAN,
+  SA_PROCESSOR_REF,
+  SA_STATUS,
+} from '../src/contracts/search-attributes';
+
+type Activities = ReturnType<typeof createActivities>;
+
+export const phaseQuery = defineQuery<PhaseState>('phase');
+
+const retry = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_CODES,
+};
+
+const quick = proxyActivities<Activities>({ startToCloseTimeout: '60s', retry });
+
+export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
+  const { execution_id, request } = input;
+  const info = workflowInfo();
+  const workflow = { id: info.workflowId, run_id: info.runId };
+  const state: PhaseState = { phase: 'admit', completed: [], cache_hit: false };
+  setHandler(phaseQuery, () => state);
+  const enter = (phase: Phase) => {
+    state.phase = phase;
+  };
+  const done = (phase: Phase) => {
+    state.completed.push(phase);
+  };
+
+  upsertSearchAttributes([
+    { key: SA_EXECUTION_ID, value: execution_id },
+    { key: SA_PROCESSOR_REF, value: request.processor_ref },
+    { key: SA_MODE, value: request.mode },
+    { key: SA_PLAN, value: request.plan },
+    { key: SA_STATUS, value: 'running' },
+  ]);
+
+  let admitted: AdmitResult | undefined;
+  let reserved = false;
+  try {
+    // The `{execution_id}` placeholder is expanded here, exactly once; adapters never expand it again.
+    const write_prefix = expandWritePrefix(request.write_prefix, execution_id);
+    admitted = await quick.admit({ execution_id, request, write_prefix });
+    done('admit');
+    upsertSearchAttributes([
+      { key: SA_INPUTS_HASH, value: admitted.inputs_hash.value },
+      { key: SA_IMAGE_DIGEST, value: admitted.image_digest },
+    ]);
+
+    let envelope: Envelope;
+    let record = admitted.cache_hit;
+    if (!record) {
+      enter('reserve');
+      // Single-flight may wait for an identical run in progress; it heartbeats while it waits.
+      const reservation = await proxyActivities<Activities>({
+        startToCloseTimeout: `${admitted.runtime.timeout_s + 120}s`,
+        heartbeatTimeout: '20s',
+        retry,
+      }).reserve({ execution_id, plan: request.plan, admitted });
+      done('reserve');
+      if (reservation.status === 'cache_hit') record = reservation.record;
+      else reserved = true;
+    }
+
+    if (record) {
+      state.cache_hit = true;
+      upsertSearchAttributes([{ key: SA_CACHE_HIT, value: true }]);
+      enter('settle');
+      envelope = await quick.settleCached({
+        execution_id,
+        request,
+        admitted,
+        record,
+        workflow,
+        started_at: info.runStartTime.toISOString(),
+      });
+      done('settle');
+    } else {
+      upsertSearchAttributes([{ key: SA_CACHE_HIT, value: false }]);
+      enter('execute');
+      const executed: ExecuteResult = await proxyActivities<Activities>({
+        // The adapter enforces the processor timeout itself; this is the backstop if a worker vanishes.
+        startToCloseTimeout: `${admitted.runtime.timeout_s + 60}s`,
+        heartbeatTimeout: '10s',
+        retry,
+      }).execute({ execution_id, request, admitted });
+      done('execute');
+      enter('settle');
+      envelope = await quick.settle({ execution_id, request, admitted, executed, workflow });
+      done('settle');
+    }
+
+    enter('recheck');
+    await quick.recheck({ execution_id, admitted, request, envelope });
+    done('recheck');
+    state.phase = 'done';
+    upsertSearchAttributes([{ key: SA_STATUS, value: 'succeeded' }]);
+    return envelope;
+  } catch (err) {
+    const code = errorCodeOf(err);
+    state.phase = 'failed';
+    state.error_code = code;
+    await CancellationScope.nonCancellable(async () => {
+      if (reserved) await quick.release({ execution_id, plan: request.plan });
+    });
+    upsertSearchAttributes([{ key: SA_STATUS, value: isCancellation(err) ? 'cancelled' : 'failed' }]);
+    if (isCancellation(err)) throw err;
+    const envelope: ErrorEnvelope = {
+      status: 'error',
+      execution_id,
+      error: { code, message: messageOf(err) },
+      meta: {
+        env_fingerprint: admitted?.env_fingerprint ?? '',
+        image_digest: admitted?.image_digest ?? '',
+        adapter: request.adapter,
+        mode: request.mode,
+        duration_ms: 0,
+        cache_hit: state.cache_hit,
+        cost_micro: 0,
+      },
+    };
+    // The run fails in Temporal (visible as Failed in the UI); the error envelope travels in the details.
+    throw ApplicationFailure.create({ type: code, message: `[${code}] ${envelope.error.message}`, nonRetryable: true, details: [envelope] });
+  }
+}
+
+function rootCause(err: unknown): unknown {
+  let current = err;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current;
+}
+
+function errorCodeOf(err: unknown): ErrorCode {
+  const cause = rootCause(err);
+  if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) return cause.type;
+  if (cause instanceof TimeoutFailure) return 'ERR_TIMEOUT';
+  if (isCancellation(err)) return 'ERR_CANCELLED';
+  const fromMessage = cause instanceof Error ? codeFromMessage(cause.message) : undefined;
+  return fromMessage ?? 'ERR_INTERNAL';
+}
+
+function messageOf(err: unknown): string {
+  const cause = rootCause(err);
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/^\[ERR_[A-Z0-9_]+\]\s*/, '');
+}
