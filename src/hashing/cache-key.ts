@@ -1,0 +1,30 @@
+// cache_key (DESIGN.md §5): BLAKE3 over the JCS form of exactly these fields plus hash_schema. Every
+// field is required and nothing else is allowed: a field that silently did not take part in the key
+// would let two different runs share one cached result.
+import { z } from 'zod';
+import { WorldloopError } from '../contracts/errors';
+import { InputsHashSchema, ModeSchema } from '../contracts/schemas';
+import { blake3Hex } from './blake3';
+import { HASH_SCHEMA } from './inputs-hash';
+import { canonicalizeToBytes } from './jcs';
+
+export const CacheKeyFieldsSchema = z.strictObject({
+  processor_ref: z.string().min(1),
+  image_digest: z.string().min(1),
+  platform: z.string().min(1),
+  inputs_hash: InputsHashSchema,
+  mode: ModeSchema,
+  env_fingerprint: z.string().min(1),
+  salt: z.string(),
+});
+export type CacheKeyFields = z.infer<typeof CacheKeyFieldsSchema>;
+
+export function cacheKey(fields: CacheKeyFields): string {
+  const parsed = CacheKeyFieldsSchema.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    throw new WorldloopError('ERR_INPUTS', `cache key fields: ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return blake3Hex(canonicalizeToBytes({ hash_schema: HASH_SCHEMA, ...parsed.data }));
+}
