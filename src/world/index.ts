@@ -20,3 +20,14 @@ export {
 } from './path';
 export { assertNoDuplicates, findDuplicate, type DuplicatePaths } from './path-duplicates';
 export { foldKey } from './path-fold';
+export {
+  MAX_KEY_BYTES,
+  validateKey,
+  validatePrefix,
+  type ContentCheck,
+  type ObjectStore,
+  type PutResult,
+} from './object-store';
+export { LocalObjectStore } from './local-object-store';
+export { NAMESPACES, blobKey, encodeKeySegment, pathKey, prefixKey } from './store-keys';
+export { WorldStore, type BindInput, type BlobDigest, type QuarantineMarker, type WorldEntry } from './world-store';
