@@ -20,10 +20,16 @@ const CREDENTIAL_KEY = String.raw`[A-Za-z0-9_.-]*?(?:password|passwd|pwd|secret|
 
 export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   {
-    // Header lines, also when written as JSON text inside a string ("authorization":"Basic …").
-    // Everything up to the end of the line or quote goes: schemes like Digest carry several fields.
+    // An Authorization header written as JSON text inside a string: "authorization":"Basic …".
+    name: 'authorization-json',
+    pattern: /\b((?:proxy-)?authorization["']\s*:\s*["'])[^"']+/gi,
+    replacement: `$1${REDACTED}`,
+  },
+  {
+    // A header line: everything to the end of the line goes, because schemes such as Digest carry
+    // several quoted fields after the scheme name.
     name: 'authorization-header',
-    pattern: /\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?)[^\r\n"']+/gi,
+    pattern: /\b((?:proxy-)?authorization\s*[:=]\s*)[^\r\n]+/gi,
     replacement: `$1${REDACTED}`,
   },
   {

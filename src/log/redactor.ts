@@ -77,18 +77,47 @@ export class Redactor {
   /**
    * Redacts one serialised JSON log line at the last moment before it is written. The line is decoded,
    * so values are matched as text whatever escaping the serialiser chose (\", \\, \uXXXX), then
-   * re-encoded, so the output is always valid JSON. A line that does not parse is withheld (fail closed)
-   * rather than written half-checked.
+   * re-encoded, so the output is always valid JSON. It is re-encoded even when nothing matched: pino
+   * writes a child binding and a record field of the same name as two keys, JSON.parse keeps only the
+   * last, and passing the original text through would emit the unchecked first one. A line that does not
+   * parse is withheld (fail closed) rather than written half-checked.
    */
   redactLine(line: string): string {
     const newline = line.endsWith('\n') ? '\n' : '';
+    const body = newline ? line.slice(0, -1) : line;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(newline ? line.slice(0, -1) : line);
+      // Number tokens are checked on the text first: JSON.parse would round a long one (a BigInt), and
+      // the rounded digits could still carry most of a numeric secret.
+      parsed = JSON.parse(this.containsSecret(body) ? this.#redactNumberTokens(body) : body);
     } catch {
       return `${JSON.stringify({ level: 'error', msg: 'log record withheld: it could not be parsed for redaction' })}${newline}`;
     }
     return `${JSON.stringify(this.#redactJson(parsed))}${newline}`;
+  }
+
+  // Replaces bare number tokens (outside strings) that contain a registered value with the quoted marker.
+  #redactNumberTokens(json: string): string {
+    let out = '';
+    let i = 0;
+    while (i < json.length) {
+      const ch = json[i]!;
+      if (ch === '"') {
+        let j = i + 1;
+        while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+        out += json.slice(i, j + 1);
+        i = j + 1;
+      } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
+        NUMBER_TOKEN.lastIndex = i;
+        const token = NUMBER_TOKEN.exec(json)?.[0] ?? ch;
+        out += this.containsSecret(token) ? JSON.stringify(REDACTED) : token;
+        i += token.length;
+      } else {
+        out += ch;
+        i += 1;
+      }
+    }
+    return out;
   }
 
   #redactJson(value: unknown): unknown {
@@ -187,6 +216,8 @@ export class Redactor {
     return out;
   }
 }
+
+const NUMBER_TOKEN = /-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 /** The process-wide redactor: the secret resolver registers into it unless given another one. */
 export const defaultRedactor = new Redactor();
