@@ -1,0 +1,46 @@
+// text/stats@1: deterministic counts over a text. No provider, no network, no secrets; cost is zero.
+import { blake3Hex } from '../../../../../src/hashing';
+import type { ProcessorResult, RunnerConfig } from '../../../../../src/processor-kit';
+
+export interface TextStatsInputs {
+  readonly text: string;
+}
+
+export interface TextStats {
+  /** UTF-8 bytes. */
+  readonly bytes: number;
+  /** Unicode code points (not UTF-16 units, not grapheme clusters). */
+  readonly characters: number;
+  /** Maximal runs of non-whitespace (Unicode White_Space). */
+  readonly words: number;
+  /** Editor-style: 0 for "", otherwise the line feeds plus one unless the text ends with a line feed. */
+  readonly lines: number;
+  /** BLAKE3 of the UTF-8 text, hex. */
+  readonly blake3: string;
+}
+
+export const STATS_SCHEMA = 'worldloop.text-stats/v1';
+
+export function computeStats(text: string): TextStats {
+  const bytes = new TextEncoder().encode(text);
+  let characters = 0;
+  for (const _ of text) characters++;
+  const words = text.split(/\s+/u).filter((w) => w !== '').length;
+  const feeds = text.split('\n').length - 1;
+  const lines = text === '' ? 0 : feeds + (text.endsWith('\n') ? 0 : 1);
+  return { bytes: bytes.byteLength, characters, words, lines, blake3: blake3Hex(bytes) };
+}
+
+export function makeRunner(_config: RunnerConfig): (inputs: TextStatsInputs) => Promise<ProcessorResult> {
+  return async (inputs) => {
+    const stats = computeStats(inputs.text);
+    // Fixed key order and a trailing newline: the same text gives the same bytes, on every platform.
+    const body = `${JSON.stringify({ schema: STATS_SCHEMA, ...stats }, null, 2)}\n`;
+    return {
+      outputs: [{ relpath: 'outputs/stats.json', bytes: body, mime: 'application/json' }],
+      usage: { input_bytes: stats.bytes },
+      cost_micro: 0,
+      processor_info: { provider: 'local' },
+    };
+  };
+}

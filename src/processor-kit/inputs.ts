@@ -1,0 +1,43 @@
+// Input validation against a processor's JSON Schema (the registry entry's `inputs`). Shared by the
+// container (the kit) and the control plane (Admit), so both refuse exactly the same inputs.
+// Schemas are written in the subset draft-07 and 2020-12 agree on and carry no `$schema`.
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { WorldloopError } from '../contracts/errors';
+
+export type InputsValidator = (inputs: unknown) => void;
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(root)' : e.instancePath;
+  // Names of unexpected keys help the user; values never appear in ajv messages.
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` (${JSON.stringify(String((e.params as { additionalProperty?: unknown }).additionalProperty).slice(0, 64))})`
+      : '';
+  return `${where} ${e.message ?? 'is invalid'}${extra}`;
+}
+
+/**
+ * Compiles an input schema. A schema that does not compile is a registry problem (ERR_REGISTRY_INVALID),
+ * not the caller's; the returned validator throws ERR_INPUTS naming every failing place (at most 5).
+ */
+export function compileInputsSchema(schema: Record<string, unknown>, label = 'inputs'): InputsValidator {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats(ajv);
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(schema);
+  } catch (err) {
+    throw new WorldloopError(
+      'ERR_REGISTRY_INVALID',
+      `${label}: not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return (inputs: unknown): void => {
+    if (validate(inputs)) return;
+    const errors = validate.errors ?? [];
+    const shown = errors.slice(0, 5).map(describe);
+    const more = errors.length > 5 ? `; and ${errors.length - 5} more` : '';
+    throw new WorldloopError('ERR_INPUTS', `inputs do not match the processor schema: ${shown.join('; ')}${more}`);
+  };
+}

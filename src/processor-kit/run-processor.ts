@@ -1,0 +1,263 @@
+// The container side of DESIGN.md §7: what `node /app/main.js …` does inside every processor image.
+//
+//   parse arguments → resolve mode → read + hash + validate inputs → read secrets (real mode only)
+//   → run the provider → write outputs/** → outputs.json → receipt.json (last: its presence means done)
+//
+// Exit codes: 0 success; 2 when the caller sent something wrong (catalogue kind `input`: ERR_USAGE,
+// ERR_INPUTS, ERR_MODE_INVALID, ERR_MISSING_SECRET); 1 for everything else. A failure always ends with
+// one `execution.fail` JSON line carrying the code, so the adapter can report it without guessing.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ERROR_CATALOGUE, WorldloopError, type ErrorCode } from '../contracts/errors';
+import { resolveMode } from '../contracts/mode';
+import {
+  ExecutionIdSchema,
+  OutputsIndexSchema,
+  ProcessorReceiptSchema,
+  UsageSchema,
+  type Mode,
+  type OutputEntry,
+} from '../contracts/schemas';
+import { blake3Hex, canonicalize, initBlake3, inputsHash, parseJsonBytes } from '../hashing';
+import { canonicalPath, joinWorldPath } from '../world/path';
+import { assertNoDuplicates } from '../world/path-duplicates';
+import { parseKitArgs, type KitArgs } from './args';
+import { compileInputsSchema } from './inputs';
+import { KitLogger } from './log';
+import { checkDeclared, checkOutputSet } from './outputs';
+import type { OutputItem, ProcessorDefinition, ProcessorResult } from './types';
+
+export const PROCESSOR_RECEIPT_SCHEMA = 'worldloop.processor-receipt/v1' as const;
+export const DEFAULT_SECRETS_DIR = '/run/secrets';
+
+export interface KitIo {
+  readonly argv: readonly string[];
+  /** Receives complete JSON lines. */
+  readonly stderr: (line: string) => void;
+  /** Where real-mode secrets are files named after the secret (the adapter mounts /run/secrets). */
+  readonly secretsDir?: string;
+  readonly now?: () => Date;
+}
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+const EXIT_BAD_INPUT = 2;
+
+function exitCodeFor(code: ErrorCode): number {
+  return ERROR_CATALOGUE[code].kind === 'input' ? EXIT_BAD_INPUT : EXIT_FAILURE;
+}
+
+async function readSource(arg: string, label: string): Promise<Uint8Array> {
+  if (!arg.startsWith('@')) return new TextEncoder().encode(arg);
+  try {
+    return await readFile(arg.slice(1));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new WorldloopError('ERR_INPUTS', `${label} file ${JSON.stringify(arg.slice(1))} cannot be read (${why})`);
+  }
+}
+
+/** Non-secret settings (e.g. a provider base URL): `--config @file`, else `config.json` beside the inputs. */
+async function readSettings(args: KitArgs): Promise<Record<string, unknown>> {
+  let file: string | undefined;
+  if (args.config !== undefined) file = args.config.replace(/^@/, '');
+  else if (args.inputs.startsWith('@')) file = join(dirname(args.inputs.slice(1)), 'config.json');
+  if (file === undefined) return {};
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && args.config === undefined) return {};
+    throw new WorldloopError('ERR_CONFIG_INVALID', `config file ${JSON.stringify(file)} cannot be read`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseJsonBytes(bytes);
+  } catch (err) {
+    throw new WorldloopError('ERR_CONFIG_INVALID', `config file ${JSON.stringify(file)}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new WorldloopError('ERR_CONFIG_INVALID', `config file ${JSON.stringify(file)} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Mock mode reads nothing: a secret that is never read can never leak. */
+async function readSecrets(
+  def: ProcessorDefinition<never>,
+  mode: Mode,
+  dir: string,
+  log: KitLogger,
+): Promise<Record<string, string>> {
+  if (mode === 'mock') return {};
+  const out: Record<string, string> = {};
+  const read = async (name: string, required: boolean): Promise<void> => {
+    let value: string;
+    try {
+      value = await readFile(join(dir, name), 'utf8');
+    } catch {
+      if (required) throw new WorldloopError('ERR_MISSING_SECRET', `secret ${name} is not mounted at ${dir}/${name}`);
+      return;
+    }
+    // Files written by editors and `echo` end in a newline that is not part of the secret.
+    value = value.replace(/\r?\n$/, '');
+    if (value === '') {
+      if (required) throw new WorldloopError('ERR_MISSING_SECRET', `secret ${name} is empty`);
+      return;
+    }
+    log.addSecret(value);
+    out[name] = value;
+  };
+  for (const name of def.spec.secrets.required) await read(name, true);
+  for (const name of def.spec.secrets.optional) await read(name, false);
+  return out;
+}
+
+function checkResult(result: ProcessorResult): void {
+  if (typeof result !== 'object' || result === null || !Array.isArray(result.outputs)) {
+    throw new WorldloopError('ERR_PROCESSOR_FAILED', 'the runner returned no outputs array');
+  }
+  if (!Number.isSafeInteger(result.cost_micro) || result.cost_micro < 0) {
+    throw new WorldloopError(
+      'ERR_PROCESSOR_FAILED',
+      'the runner returned a cost_micro that is not a non-negative integer',
+    );
+  }
+  if (!UsageSchema.safeParse(result.usage).success) {
+    throw new WorldloopError('ERR_PROCESSOR_FAILED', 'the runner returned usage that is not a flat record of scalars');
+  }
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function writeOutputs(items: readonly OutputItem[], out: string, writePrefix: string): Promise<OutputEntry[]> {
+  const entries: OutputEntry[] = [];
+  for (const item of items) {
+    const bytes = typeof item.bytes === 'string' ? new TextEncoder().encode(item.bytes) : item.bytes;
+    const file = join(out, ...item.relpath.split('/'));
+    await mkdir(dirname(file), { recursive: true });
+    // `wx`: never overwrite — a file already there means two writers, which is a bug to surface.
+    await writeFile(file, bytes, { flag: 'wx', mode: 0o644 });
+    entries.push({
+      path: joinWorldPath(writePrefix, item.relpath),
+      size_bytes: bytes.byteLength,
+      blake3: blake3Hex(bytes),
+      sha256: sha256Hex(bytes),
+      mime: item.mime,
+    });
+  }
+  assertNoDuplicates(entries.map((e) => e.path));
+  // UTF-16 code-unit order, the same order JCS uses for keys.
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return entries;
+}
+
+/** Runs one execution and returns the process exit code. Never throws. */
+export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): Promise<number> {
+  const now = io.now ?? (() => new Date());
+  const log = new KitLogger(io.stderr, { processor_ref: def.spec.ref, version: def.version }, now);
+  const started = now().getTime();
+  try {
+    const args = parseKitArgs(io.argv);
+    const executionId = ExecutionIdSchema.safeParse(args.executionId);
+    if (!executionId.success) throw new WorldloopError('ERR_USAGE', '--execution-id must be a UUIDv7');
+    log.setContext({ execution_id: args.executionId });
+    const mode = resolveMode(args.mode);
+    log.setContext({ mode });
+    const writePrefix = canonicalPath(args.writePrefix, 'prefix');
+    log.lifecycle('execution.start', { write_prefix: writePrefix });
+
+    await initBlake3();
+    const inputs = parseJsonBytes(await readSource(args.inputs, '--inputs'));
+    const hash = inputsHash(inputs);
+    compileInputsSchema(def.spec.inputs, `${def.spec.ref} inputs`)(inputs);
+    const settings = await readSettings(args);
+    const secrets = await readSecrets(
+      def as ProcessorDefinition<never>,
+      mode,
+      io.secretsDir ?? DEFAULT_SECRETS_DIR,
+      log,
+    );
+
+    const runner = def.makeRunner({
+      mode,
+      executionId: args.executionId,
+      inputsHash: hash,
+      secrets,
+      settings,
+      log: (event, fields) => log.event(event, fields),
+    });
+    log.lifecycle('provider.call', { inputs_hash: hash.value });
+    const callStarted = now().getTime();
+    const result = await runner(inputs as I);
+    checkResult(result);
+    let costMicro = result.cost_micro;
+    const info: Record<string, unknown> = { ...result.processor_info, processor_version: def.version };
+    // The reservation is the contract's upper bound (DESIGN.md §2); a provider that overspent it is
+    // recorded, but the charge never exceeds what was reserved.
+    if (costMicro > def.spec.cost.reserve_micro) {
+      info.cost_uncapped_micro = costMicro;
+      costMicro = def.spec.cost.reserve_micro;
+    }
+    log.lifecycle('provider.response', {
+      duration_ms: now().getTime() - callStarted,
+      outputs: result.outputs.length,
+      cost_micro: costMicro,
+    });
+
+    checkOutputSet(result.outputs);
+    checkDeclared(result.outputs, def.spec.outputs);
+    await mkdir(args.out, { recursive: true });
+    const entries = await writeOutputs(result.outputs, args.out, writePrefix);
+    const index = OutputsIndexSchema.parse({ outputs: entries });
+    await writeFile(join(args.out, 'outputs.json'), canonicalize(index), { flag: 'wx', mode: 0o644 });
+    const receipt = ProcessorReceiptSchema.parse({
+      receipt_schema: PROCESSOR_RECEIPT_SCHEMA,
+      execution_id: args.executionId,
+      processor_ref: def.spec.ref,
+      mode,
+      inputs_hash: hash,
+      processor_info: info,
+      usage: result.usage,
+      cost_micro: costMicro,
+    });
+    await writeFile(join(args.out, 'receipt.json'), canonicalize(receipt), { flag: 'wx', mode: 0o644 });
+    log.lifecycle('storage.write', {
+      files: entries.length,
+      bytes: entries.reduce((n, e) => n + e.size_bytes, 0),
+    });
+    log.lifecycle('execution.settle', { duration_ms: now().getTime() - started, cost_micro: costMicro });
+    return EXIT_OK;
+  } catch (err) {
+    const code: ErrorCode = err instanceof WorldloopError ? err.code : 'ERR_PROCESSOR_FAILED';
+    const message = err instanceof WorldloopError ? err.detail : err instanceof Error ? err.message : String(err);
+    log.lifecycle('execution.fail', {
+      code,
+      message: message.slice(0, 2000),
+      duration_ms: now().getTime() - started,
+    });
+    return exitCodeFor(code);
+  }
+}
+
+/** The entry point every processor's `src/main.ts` calls. */
+export function runProcessorMain<I>(def: ProcessorDefinition<I>): void {
+  // Node 18 prints "ExperimentalWarning: The Fetch API is an experimental feature" as plain text on
+  // stderr, which would break the one-JSON-object-per-line contract; other warnings become JSON lines.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name === 'ExperimentalWarning') return;
+    process.stderr.write(
+      `${JSON.stringify({ level: 'warn', event: 'node.warning', name: w.name, message: w.message })}\n`,
+    );
+  });
+  void runProcessor(def, {
+    argv: process.argv.slice(2),
+    stderr: (line) => process.stderr.write(line),
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
