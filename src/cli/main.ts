@@ -9,6 +9,7 @@ import { join } from 'node:path';
 // command registrations (one line each)
 import { register as registerRun } from './commands/run';
 import { register as registerPath } from './commands/path';
+import { register as registerHash } from './commands/hash';
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -22,6 +23,7 @@ const program = new Command('worldloop')
 // register(program) calls (one line each)
 registerRun(program);
 registerPath(program);
+registerHash(program);
 
 try {
   await program.parseAsync(process.argv);

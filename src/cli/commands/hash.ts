@@ -1,0 +1,122 @@
+// `worldloop hash …`: the hashes of DESIGN.md §5 on the command line, so anyone can recompute an
+// inputs_hash or a content digest from a receipt without running the engine.
+//
+// `hash jcs` writes the canonical bytes and nothing else — no trailing newline — so that
+// `worldloop hash jcs --file x.json | b3sum` gives the same value as `worldloop hash inputs --file x.json`.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { WorldloopError } from '../../contracts/errors';
+import { canonicalize, hashFile, inputsHash, parseJsonBytes } from '../../hashing/index';
+import { action, printJson } from '../output';
+
+interface SourceOptions {
+  file?: string;
+  json?: boolean;
+}
+
+async function readSource(file: string | undefined): Promise<Uint8Array> {
+  if (file === undefined) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
+function unreadable(path: string, err: unknown): WorldloopError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  return new WorldloopError('ERR_USAGE', `cannot read ${JSON.stringify(path)}: ${code}`);
+}
+
+export function register(program: Command): void {
+  const hash = program
+    .command('hash')
+    .description('Compute worldloop hashes: inputs_hash, RFC 8785 canonical JSON, file digests.');
+
+  hash
+    .command('inputs')
+    .description('Print the inputs_hash of a JSON object: BLAKE3 of its RFC 8785 canonical UTF-8 bytes.')
+    .option('--file <path>', 'read the JSON object from a file (default: stdin)')
+    .option('--json', 'accepted for uniformity; the output is JSON either way')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ echo '{"b":[1,2],"a":"x"}' | worldloop hash inputs
+  {"hash_schema":"jcs-blake3-v1","value":"8b6f3c8bc2104f3e49450175b47c4b9f2bbc9d127e683d66a5aa767995406579"}
+  $ worldloop hash inputs --file inputs.json
+  $ echo '[1,2]' | worldloop hash inputs      # exit 2
+  ERR_INPUTS: inputs must be a JSON object, got an array
+`,
+    )
+    .action(
+      action(async (opts: SourceOptions) => {
+        printJson(inputsHash(parseJsonBytes(await readSource(opts.file))));
+      }),
+    );
+
+  hash
+    .command('jcs')
+    .description('Print the RFC 8785 canonical form of a JSON value: exactly those bytes, no trailing newline.')
+    .option('--file <path>', 'read the JSON value from a file (default: stdin)')
+    .option(
+      '--allow-large-numbers',
+      'serialise numbers beyond ±(2^53−1) as plain RFC 8785 does instead of refusing them (not for hashing)',
+    )
+    .option('--json', 'print {"jcs":"<canonical text>"} and a newline instead of the raw bytes')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ echo '{ "b": [1, 2.50], "a": "\\u00e9" }' | worldloop hash jcs
+  {"a":"é","b":[1,2.5]}
+  $ worldloop hash jcs --file inputs.json | b3sum     # same value as \`worldloop hash inputs\`
+  $ echo '{"n": 1e30}' | worldloop hash jcs          # exit 2: beyond ±(2^53−1)
+  ERR_INPUTS: not I-JSON at "/n": 1e+30 is beyond ±(2^53−1); send it as a string
+  $ echo '{"n": 1e30}' | worldloop hash jcs --allow-large-numbers
+  {"n":1e+30}
+`,
+    )
+    .action(
+      action(async (opts: SourceOptions & { allowLargeNumbers?: boolean }) => {
+        const value = parseJsonBytes(await readSource(opts.file));
+        const text = canonicalize(value, { largeNumbers: opts.allowLargeNumbers ? 'allow' : 'reject' });
+        if (opts.json) printJson({ jcs: text });
+        else process.stdout.write(text);
+      }),
+    );
+
+  hash
+    .command('file')
+    .description('Print the BLAKE3 digest of a file (64 hex); --json adds SHA-256 and the size, from one read.')
+    .argument('<path>', 'the file to hash')
+    .option('--json', 'print {"path","blake3","sha256","size_bytes"}')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ printf '' > empty && worldloop hash file empty
+  af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262
+  $ worldloop hash file empty --json
+  {"path":"empty","blake3":"af1349b9…3262","sha256":"e3b0c442…b855","size_bytes":0}
+  $ worldloop hash file missing.bin     # exit 2
+  ERR_USAGE: cannot read "missing.bin": ENOENT
+`,
+    )
+    .action(
+      action(async (path: string, opts: { json?: boolean }) => {
+        let digests: Awaited<ReturnType<typeof hashFile>>;
+        try {
+          digests = await hashFile(path);
+        } catch (err) {
+          throw unreadable(path, err);
+        }
+        if (opts.json) printJson({ path, ...digests });
+        else process.stdout.write(`${digests.blake3}\n`);
+      }),
+    );
+}
