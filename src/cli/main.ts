@@ -9,6 +9,8 @@ import { join } from 'node:path';
 // command registrations (one line each)
 import { register as registerRun } from './commands/run';
 import { register as registerPath } from './commands/path';
+import { register as registerServer } from './commands/server';
+import { register as registerDoctor } from './commands/doctor';
 import { register as registerHash } from './commands/hash';
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -23,6 +25,8 @@ const program = new Command('worldloop')
 // register(program) calls (one line each)
 registerRun(program);
 registerPath(program);
+registerServer(program);
+registerDoctor(program);
 registerHash(program);
 
 try {

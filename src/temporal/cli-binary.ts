@@ -1,10 +1,10 @@
 // Finds the Temporal CLI (which embeds the dev server and Web UI) the same way scripts/setup.sh does:
 // WORLDLOOP_TEMPORAL_BIN, `temporal` on PATH, the per-machine cache, then a `go install` into the cache.
 import { execFile, spawn } from 'node:child_process';
-import { access, constants, copyFile, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT, type Config } from '../config';
+import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
 
 const execFileAsync = promisify(execFile);
@@ -38,9 +38,23 @@ export async function whichOnPath(name: string, pathVar: string | undefined): Pr
   return undefined;
 }
 
-export async function temporalCliVersion(path: string): Promise<string> {
+/**
+ * `temporal --version`'s first line. A `go install` build reports 0.0.0-DEV (the release version is only
+ * stamped by the release pipeline), so when Go is at hand the module version is read from the binary.
+ */
+export async function temporalCliVersion(path: string, searchPath?: string): Promise<string> {
   const { stdout } = await execFileAsync(path, ['--version'], { timeout: 15_000 });
-  return stdout.trim().split('\n')[0] ?? '';
+  const line = stdout.trim().split('\n')[0] ?? '';
+  if (!line.includes('0.0.0-DEV') || searchPath === undefined) return line;
+  const go = await whichOnPath('go', searchPath);
+  if (!go) return line;
+  try {
+    const { stdout: info } = await execFileAsync(go, ['version', '-m', path], { timeout: 15_000 });
+    const mod = /^\s*mod\s+github\.com\/temporalio\/cli\s+(\S+)/m.exec(info)?.[1];
+    return mod ? `${line} [built from github.com/temporalio/cli ${mod}]` : line;
+  } catch {
+    return line;
+  }
 }
 
 /** Where `go install` puts the CLI; stable per machine so fresh clones reuse one build. */
@@ -64,13 +78,6 @@ export async function locateTemporalCli(cfg: Config): Promise<{ path: string; so
   if (onPath) return { path: onPath, source: 'path' };
   const cached = cachedTemporalCliPath(cfg);
   if (await isExecutable(cached)) return { path: cached, source: 'cache' };
-  // An earlier layout kept the build inside the repository; adopt it into the per-machine cache.
-  const legacy = join(REPO_ROOT, '.tools', 'bin', 'temporal');
-  if (await isExecutable(legacy)) {
-    await mkdir(join(cfg.toolsDir, 'bin'), { recursive: true });
-    await copyFile(legacy, cached);
-    return { path: cached, source: 'cache' };
-  }
   return undefined;
 }
 
@@ -115,7 +122,7 @@ export async function findTemporalCli(cfg: Config): Promise<TemporalCli> {
   const path = found?.path ?? (await buildTemporalCli(cfg));
   const source = found?.source ?? 'built';
   try {
-    return { path, source, version: await temporalCliVersion(path) };
+    return { path, source, version: await temporalCliVersion(path, cfg.searchPath) };
   } catch (err) {
     throw new WorldloopError('ERR_TEMPORAL_UNAVAILABLE', `${path} --version failed: ${(err as Error).message}`, {
       cause: err,
