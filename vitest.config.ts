@@ -24,6 +24,17 @@ export default defineConfig({
         },
       },
       {
+        // Not part of `npm test`: re-records the committed replay histories (npm run replay:record).
+        test: {
+          name: 'record',
+          include: ['tests/integration/**/*.record.ts'],
+          globalSetup: ['tests/integration/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'replay',
           include: ['tests/replay/**/*.test.ts'],

@@ -9,8 +9,10 @@ export const cacheRecordKey = (key: string): string => `cache/${key}`;
 export async function lookupCache(world: WorldStore, key: string): Promise<CacheRecord | undefined> {
   const record = (await world.getJson(cacheRecordKey(key))) as CacheRecord | undefined;
   if (!record) return undefined;
-  for (const output of record.outputs) {
-    if (!(await world.verifyBlob(output.blake3))) return undefined;
+  try {
+    for (const output of record.outputs) await world.readBlob(output.blake3);
+  } catch {
+    return undefined;
   }
   return record;
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Adapter } from '../src/adapters/adapter';
 import type { AdapterName, Mode, Platform, RegistryEntry } from '../src/contracts';
 import type { SecretResolver } from '../src/secrets';
-import type { Leases, Plans, WorldStore } from '../src/world';
+import type { Leases, Ledger, WorldStore } from '../src/world';
 
 export interface FlightOwnerProbe {
   /** Whether the run that owns a single-flight slot is still going (looked up in Temporal). */
@@ -19,7 +19,7 @@ export interface ActivityDeps {
   platform: Platform;
   getEntry(ref: string): RegistryEntry;
   world: WorldStore;
-  plans: Plans;
+  plans: Ledger;
   leases: Leases;
   adapters: Partial<Record<AdapterName, Adapter>>;
   secretsFor(mode: Mode): SecretResolver;

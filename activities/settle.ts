@@ -91,6 +91,8 @@ export function makeSettle(deps: ActivityDeps) {
     if (executed.violations.length > 0) {
       throw new WorldloopError('ERR_OUTPUT_INVALID', executed.violations.join('; '));
     }
+    const stagedPaths = executed.staged.map((s) => joinWorldPath(prefix, s.relpath));
+    assertNoDuplicates(stagedPaths);
     const index = OutputsIndexSchema.safeParse(executed.processor_index);
     if (!index.success) throw new WorldloopError('ERR_OUTPUT_INVALID', 'outputs.json is missing or does not match the schema');
     const procReceipt = ProcessorReceiptSchema.safeParse(executed.processor_receipt);
@@ -98,8 +100,6 @@ export function makeSettle(deps: ActivityDeps) {
     if (procReceipt.data.inputs_hash.value !== admitted.inputs_hash.value || procReceipt.data.execution_id !== execution_id) {
       throw new WorldloopError('ERR_DIGEST_MISMATCH', 'the processor receipt names other inputs or another execution');
     }
-    const stagedPaths = executed.staged.map((s) => joinWorldPath(prefix, s.relpath));
-    assertNoDuplicates(stagedPaths);
     assertNoDuplicates(index.data.outputs.map((o) => o.path));
     const staged = new Map(executed.staged.map((s, i) => [stagedPaths[i]!, s]));
     const outputs: OutputEntry[] = [];
@@ -167,11 +167,7 @@ export function makeSettleCached(deps: ActivityDeps) {
     const done = await existingReceipt(deps, execution_id);
     if (done) return envelopeFromReceipt(done, admitted.write_prefix);
     // Re-verify at settle time too: the record was checked in Admit, but blobs are what we hand out now.
-    for (const o of record.outputs) {
-      if (!(await deps.world.verifyBlob(o.blake3))) {
-        throw new WorldloopError('ERR_DIGEST_MISMATCH', `cached blob ${o.blake3} for ${o.path} no longer verifies`);
-      }
-    }
+    for (const o of record.outputs) await deps.world.readBlob(o.blake3);
     const outputs = record.outputs.map((o) => ({
       ...o,
       // Both sides are canonical already, so this is a re-rooting, not a re-encoding.

@@ -23,7 +23,7 @@ export const WORLDLOOP_VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'pac
 /** Builds every activity dependency once. */
 export async function buildActivityDeps(cfg: Config, client: Client, logger: Logger): Promise<ActivityDeps> {
   const registry = await loadRegistry(cfg.registryDir);
-  const { world, plans, leases } = await openWorld(cfg);
+  const { world, ledger, leases } = openWorld(cfg);
   const docker = connectDocker(cfg);
   const allow = loadAllowList(cfg.secretsAllowFile);
   const resolvers = new Map<Mode, ReturnType<typeof createSecretResolver>>();
@@ -33,7 +33,7 @@ export async function buildActivityDeps(cfg: Config, client: Client, logger: Log
     platform: hostPlatform(),
     getEntry: (ref) => getEntry(registry, ref),
     world,
-    plans,
+    plans: ledger,
     leases,
     adapters: {
       local: createDockerAdapter({ docker, redact: (s) => defaultRedactor.redactString(s), logger }),

@@ -87,7 +87,7 @@ function quietRuntime(): void {
 
 async function ensureDefaultPlan(cfg: Config, plan: string): Promise<void> {
   if (plan !== DEFAULT_PLAN) return;
-  const { plans } = await openWorld(cfg);
+  const { ledger: plans } = openWorld(cfg);
   try {
     await plans.getPlan(plan);
   } catch (err) {
@@ -231,7 +231,7 @@ export async function showCommand(executionId: string, opts: { json?: boolean })
     }
     const status = description.status.name;
     const envelope = status === 'RUNNING' ? undefined : await envelopeOf(handle);
-    const { world } = await openWorld(cfg);
+    const { world } = openWorld(cfg);
     const receiptPath = determinismPath(executionId);
     const receipt = (await world.stat(receiptPath))
       ? ReceiptSchema.parse(JSON.parse(new TextDecoder().decode(await world.readBytes(receiptPath))))
