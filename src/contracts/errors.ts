@@ -228,6 +228,31 @@ export const ERROR_CATALOGUE = {
     'The run was cancelled; its container was killed and its reservation released.',
     'To fix: nothing to fix; start the run again if it is still wanted.',
   ),
+  // Provider calls made by a processor in real mode (the kit reports them in its execution.fail line).
+  ERR_PROVIDER_AUTH: spec(
+    'input',
+    false,
+    'The provider refused the credentials (HTTP 401 or 403).',
+    'To fix: check the secret named in the message (e.g. OPENAI_API_KEY) and its access to the requested model.',
+  ),
+  ERR_PROVIDER_RATE_LIMITED: spec(
+    'runtime',
+    true,
+    'The provider is rate-limiting or out of quota for these credentials (HTTP 429).',
+    'To fix: wait and retry, lower concurrency, or raise the quota with the provider.',
+  ),
+  ERR_PROVIDER_UNAVAILABLE: spec(
+    'runtime',
+    true,
+    'The provider could not be reached, timed out, failed (HTTP 5xx) or sent a response that is not what its API promises.',
+    'To fix: retry later; check the provider status page and the base URL in the work folder config.json.',
+  ),
+  ERR_PROVIDER_REJECTED: spec(
+    'input',
+    false,
+    'The provider rejected the request itself (HTTP 4xx other than 401, 403 and 429), e.g. an unknown model or a prompt over the context limit.',
+    'To fix: correct the inputs as the provider message says (model name, prompt length, parameters).',
+  ),
 
   // Settle, world store, predicates (DESIGN.md §2, §6)
   ERR_OUTPUT_INVALID: spec(
