@@ -304,6 +304,12 @@ setup_temporal() {
   local version
   version="$("$bin" --version 2>&1 | head -n 1)" || die "$bin --version failed: $version"
   ok "temporal CLI ($source) $bin: $version"
+  # For scripts that want the same CLI without repeating the search (.ci/run prints its version).
+  local line
+  line="$(printf 'WORLDLOOP_TEMPORAL_CLI=%q' "$bin")"
+  if [ "$(cat "$STATE_DIR/toolchain.env" 2>/dev/null || true)" != "$line" ]; then
+    echo "$line" >"$STATE_DIR/toolchain.env"
+  fi
 }
 
 setup_node
