@@ -175,7 +175,7 @@ async function checkFile(
       add([...prefix, 'image', 'index'], `${JSON.stringify(entry.image.index)} is not sha256:<64 hex>`);
     }
     try {
-      compileInputsSchema(entry.inputs);
+      compileInputsSchema(entry.inputs, 'inputs');
     } catch (err) {
       add([...prefix, 'inputs'], (err as WorldloopError).detail ?? String(err));
     }
@@ -186,7 +186,7 @@ async function checkFile(
       entry.predicates[phase].forEach((p, j) => {
         if (p.kind !== 'json.schema_ok') return;
         try {
-          compileInputsSchema(p.schema);
+          compileInputsSchema(p.schema, 'schema');
         } catch (err) {
           add([...prefix, 'predicates', phase, j, 'schema'], (err as WorldloopError).detail ?? String(err));
         }

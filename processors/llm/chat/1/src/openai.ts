@@ -1,0 +1,134 @@
+// Real mode: one OpenAI-compatible Chat Completions call (POST {base}/chat/completions) over global fetch.
+// The key comes from the kit (the file /run/secrets/OPENAI_API_KEY) and goes only into the Authorization
+// header; no message, log line or error built here contains it — provider error text is reduced to its
+// type/code and a redacted excerpt.
+import { WorldloopError } from '../../../../../src/contracts/errors';
+import type { KitLog } from '../../../../../src/processor-kit';
+import { DEFAULT_MAX_TOKENS, type ChatInputs, type Completion } from './types';
+
+export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface OpenAiClientConfig {
+  readonly apiKey: string;
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+  readonly log?: KitLog;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** https always; plain http only on loopback (a local gateway or a test server). */
+export function checkBaseUrl(raw: unknown): string {
+  if (typeof raw !== 'string') throw new WorldloopError('ERR_CONFIG_INVALID', 'OPENAI_BASE_URL must be a string');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new WorldloopError('ERR_CONFIG_INVALID', 'OPENAI_BASE_URL is not a URL');
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new WorldloopError('ERR_CONFIG_INVALID', 'OPENAI_BASE_URL may not carry credentials, a query or a fragment');
+  }
+  const ok = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  if (!ok) throw new WorldloopError('ERR_CONFIG_INVALID', 'OPENAI_BASE_URL must use https (http only on loopback)');
+  return url.href.replace(/\/+$/, '');
+}
+
+function redactKey(text: string, key: string): string {
+  let out = key.length >= 4 ? text.split(key).join('[REDACTED]') : text;
+  // Providers echo a masked key ("sk-abc***xyz"); drop anything key-shaped.
+  out = out.replace(/\bsk-[A-Za-z0-9_*-]{4,}/g, '[REDACTED]');
+  return out;
+}
+
+function providerError(status: number, body: unknown, key: string): WorldloopError {
+  const err = (body as { error?: { message?: unknown; type?: unknown; code?: unknown } } | null)?.error;
+  const parts = [`HTTP ${status}`];
+  if (typeof err?.type === 'string') parts.push(`type ${err.type.slice(0, 64)}`);
+  if (typeof err?.code === 'string') parts.push(`code ${err.code.slice(0, 64)}`);
+  if (typeof err?.message === 'string') parts.push(JSON.stringify(redactKey(err.message, key).slice(0, 300)));
+  const detail = `chat completions: ${parts.join(', ')}`;
+  if (status === 401 || status === 403) return new WorldloopError('ERR_PROVIDER_AUTH', `${detail} (OPENAI_API_KEY)`);
+  if (status === 429) return new WorldloopError('ERR_PROVIDER_RATE_LIMITED', detail);
+  if (status >= 500) return new WorldloopError('ERR_PROVIDER_UNAVAILABLE', detail);
+  return new WorldloopError('ERR_PROVIDER_REJECTED', detail);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+export async function chatCompletion(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Completion> {
+  const body: Record<string, unknown> = {
+    model: inputs.model,
+    messages: inputs.messages.map((m) => ({ role: m.role, content: m.content })),
+    // Always bounded: the reservation assumes at most inputs.max_tokens (or the default) come back.
+    max_tokens: inputs.max_tokens ?? DEFAULT_MAX_TOKENS,
+  };
+  if (inputs.temperature !== undefined) body.temperature = inputs.temperature;
+  const url = `${cfg.baseUrl}/chat/completions`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${cfg.apiKey}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(cfg.timeoutMs),
+      redirect: 'error',
+    });
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new WorldloopError('ERR_PROVIDER_UNAVAILABLE', `chat completions: no response within ${cfg.timeoutMs} ms`);
+    }
+    const cause = (err as { cause?: { code?: unknown } }).cause?.code;
+    throw new WorldloopError(
+      'ERR_PROVIDER_UNAVAILABLE',
+      `chat completions: ${new URL(url).host} cannot be reached${typeof cause === 'string' ? ` (${cause})` : ''}`,
+    );
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    throw new WorldloopError(
+      'ERR_PROVIDER_UNAVAILABLE',
+      `chat completions: HTTP ${response.status}, body not readable in time`,
+    );
+  }
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Left null: a non-JSON error page still maps by status; a non-JSON success is reported below.
+  }
+  if (!response.ok) throw providerError(response.status, json, cfg.apiKey);
+  const data = json as {
+    id?: unknown;
+    model?: unknown;
+    choices?: { message?: { content?: unknown }; finish_reason?: unknown }[];
+    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+  } | null;
+  const choice = data?.choices?.[0];
+  const content = choice?.message?.content;
+  const usage = data?.usage;
+  if (typeof content !== 'string' || !isCount(usage?.prompt_tokens) || !isCount(usage?.completion_tokens)) {
+    throw new WorldloopError(
+      'ERR_PROVIDER_UNAVAILABLE',
+      `chat completions: HTTP ${response.status} without choices[0].message.content and usage token counts`,
+    );
+  }
+  return {
+    model: typeof data?.model === 'string' ? data.model : inputs.model,
+    content,
+    finish_reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'unknown',
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    response_id: typeof data?.id === 'string' ? data.id : null,
+  };
+}
