@@ -31,3 +31,30 @@ export {
 export { LocalObjectStore } from './local-object-store';
 export { NAMESPACES, blobKey, encodeKeySegment, pathKey, prefixKey } from './store-keys';
 export { WorldStore, type BindInput, type BlobDigest, type QuarantineMarker, type WorldEntry } from './world-store';
+export {
+  GENESIS_HASH,
+  HashChain,
+  chainHash,
+  seqName,
+  type AppendDecision,
+  type ChainEvent,
+  type ChainHead,
+  type ChainReducer,
+  type ChainSnapshot,
+  type ChainVerification,
+  type HashChainOptions,
+} from './hash-chain';
+export {
+  Ledger,
+  PLAN_EVENT_TYPES,
+  validatePlanKey,
+  type PlanEventType,
+  type PlanVerification,
+  type PlanView,
+  type ReleaseResult,
+  type Reservation,
+  type ReservationResult,
+  type ReservationStatus,
+} from './ledger';
+export { Leases, type Lease, type LeaseResult } from './leases';
+export { openWorld, worldOn, worldRoot, type World } from './open-world';
