@@ -84,8 +84,13 @@ export const CREDENTIAL_PATTERNS: readonly CredentialPattern[] = [
   },
 ];
 
+// One pass that rejects the common case (no pattern can match) before the patterns run one by one;
+// case-insensitive, so it matches a superset of what the individual patterns match.
+const ANY_PATTERN = new RegExp(CREDENTIAL_PATTERNS.map(({ pattern }) => `(?:${pattern.source})`).join('|'), 'i');
+
 /** Applies every credential pattern to one decoded string. */
 export function redactCredentialPatterns(text: string): string {
+  if (!ANY_PATTERN.test(text)) return text;
   let out = text;
   for (const { pattern, replacement } of CREDENTIAL_PATTERNS) {
     pattern.lastIndex = 0;
