@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../config';
 import { join } from 'node:path';
 // command registrations (one line each)
+import { register as registerRegistry } from './commands/registry';
 import { register as registerRun } from './commands/run';
 import { register as registerPath } from './commands/path';
 import { register as registerServer } from './commands/server';
@@ -23,6 +24,7 @@ const program = new Command('worldloop')
   .exitOverride();
 
 // register(program) calls (one line each)
+registerRegistry(program);
 registerRun(program);
 registerPath(program);
 registerServer(program);
