@@ -1,6 +1,8 @@
 // The redaction layer on its own: credential patterns (and what they must leave alone), registered values
 // in every textual form, deep copies, and the line-level pass the logger runs on every record.
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import {
@@ -8,6 +10,7 @@ import {
   MIN_SECRET_LENGTH,
   REDACTED,
   Redactor,
+  createLogger,
   isSensitiveKey,
   redactCredentialPatterns,
 } from '../../src/log';
@@ -219,5 +222,39 @@ describe('Redactor', () => {
     const out = r.redactLine(`{"msg":"${secret}"\n`);
     expect(out).not.toContain(secret);
     expect(JSON.parse(out)).toMatchObject({ msg: expect.stringContaining('withheld') });
+  });
+});
+
+describe('property: any registered value stays out of the bytes pino writes', () => {
+  it('holds for arbitrary Unicode (quotes, backslashes, controls, lone surrogates) in message, key and nested value', () => {
+    // A fixed prefix that JSON structure never contains, so a hit can only be a leak, not a coincidence
+    // such as a value of `","m` matching the separator between two fields.
+    const secretArb = fc.string({ unit: 'binary', minLength: 2, maxLength: 40 }).map((s) => `Zq${s}`);
+    fc.assert(
+      fc.property(
+        secretArb,
+        fc.string({ maxLength: 10 }).filter((f) => !f.includes('Z')),
+        (secret, filler) => {
+          const chunks: Buffer[] = [];
+          const destination = new Writable({
+            write(chunk: Buffer | string, _enc, done) {
+              chunks.push(Buffer.from(chunk));
+              done();
+            },
+          });
+          const redactor = new Redactor();
+          redactor.register(secret);
+          const logger = createLogger({ redactor, destination });
+          logger.info({ [secret]: filler, nested: [{ v: `${filler}${secret}${filler}` }] }, `${filler}${secret}`);
+          logger.error(new Error(`${secret}${filler}`, { cause: new Error(secret) }));
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
+          for (const line of text.trimEnd().split('\n')) JSON.parse(line);
+          const once = JSON.stringify(secret).slice(1, -1);
+          return !bytes.includes(Buffer.from(secret)) && !bytes.includes(Buffer.from(once)) && !text.includes('Zq');
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });
