@@ -1,0 +1,110 @@
+// `worldloop build [<ref>…] --push <prefix>`: Build & Pin's build half (src/registry/build-push.ts), and
+// with --verify the cross-architecture check (src/registry/verify-image.ts).
+import type { Command } from 'commander';
+import { REPO_ROOT, config } from '../../config';
+import { WorldloopError } from '../../contracts/errors';
+import { PLATFORMS, type Platform } from '../../contracts/schemas';
+import { buildAndPush } from '../../registry/build-push';
+import { OciClient } from '../../registry/oci-client';
+import { verifyBuilds } from '../../registry/verify-image';
+import { EXIT_FAILURE, action, printJson } from '../output';
+
+interface BuildFlags {
+  push?: string;
+  platform: string;
+  json?: boolean;
+  verify?: boolean;
+}
+
+function parsePlatforms(value: string): Platform[] {
+  const list = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  for (const p of list) {
+    if (!(PLATFORMS as readonly string[]).includes(p)) {
+      throw new WorldloopError(
+        'ERR_USAGE',
+        `--platform ${p}: expected a comma-separated list of ${PLATFORMS.join(', ')}`,
+      );
+    }
+  }
+  return [...new Set(list)] as Platform[];
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description(
+      'Build every processor (or the given refs) for linux/amd64 and linux/arm64, push both images and an OCI index, and assert the index lists both platforms.',
+    )
+    .argument('[refs...]', 'processor references (ns/name@major); default: all')
+    .option(
+      '--push <prefix>',
+      "registry prefix <registry>/<path>; images go to <prefix>/<image name> (default: each entry's image.repository)",
+    )
+    .option('--platform <list>', 'platforms to build', 'amd64,arm64')
+    .option(
+      '--verify',
+      'run each image in mock mode on both architectures (arm64 under qemu) and compare outputs byte for byte',
+    )
+    .option('--json', 'print one JSON object instead of a table')
+    .addHelpText(
+      'after',
+      `
+The build is reproducible: the same sources and the same Debian packages give the same digests.
+After a build, \`worldloop pin\` writes the digests into registry/<ns>/<name>.yaml.
+
+Examples:
+  $ worldloop build --push 127.0.0.1:5000/worldloop/worldloop
+  $ worldloop build text/stats@1 --json
+  $ worldloop build text/stats@1 --verify
+  $ worldloop build text/stats@1 --platform amd64      # fails closed: ERR_PLATFORM_MISSING, tag untouched`,
+    )
+    .action(
+      action(async (refs: string[], flags: BuildFlags) => {
+        const cfg = config();
+        const platforms = parsePlatforms(flags.platform);
+        const client = new OciClient();
+        const reports = await buildAndPush({
+          registryDir: cfg.registryDir,
+          root: REPO_ROOT,
+          client,
+          refs,
+          prefix: flags.push,
+          platforms,
+          log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+        });
+        const verification = flags.verify
+          ? await verifyBuilds({
+              reports,
+              registryDir: cfg.registryDir,
+              root: REPO_ROOT,
+              log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+            })
+          : undefined;
+        const failed = verification?.some((v) => !v.identical) ?? false;
+        if (flags.json) {
+          printJson({ ok: !failed, builds: reports, ...(verification ? { verify: verification } : {}) });
+        } else {
+          for (const r of reports) {
+            process.stdout.write(`${r.ref}  ${r.repository}:${r.tag}\n  index  ${r.index}\n`);
+            for (const [platform, b] of Object.entries(r.platforms)) {
+              process.stdout.write(
+                `  ${platform.padEnd(6)} ${b.manifest}  build ${b.build_ms} ms${b.base_cached ? ' (base cached)' : ''}, push ${b.push_ms} ms\n`,
+              );
+            }
+          }
+          for (const v of verification ?? []) {
+            process.stdout.write(
+              `verify ${v.ref}: ${v.identical ? 'identical' : 'DIFFERENT'} outputs on ${v.runs.map((r) => `${r.platform} (${r.runner}, ${r.duration_ms} ms)`).join(' and ')}${v.identical ? '' : `: ${v.detail}`}\n`,
+            );
+          }
+        }
+        if (failed) {
+          if (!flags.json) process.stderr.write('ERR_PROCESSOR_FAILED: outputs differ between architectures\n');
+          return EXIT_FAILURE;
+        }
+      }),
+    );
+}

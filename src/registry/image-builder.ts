@@ -1,0 +1,247 @@
+// Image assembly without a container build: per platform, layer 1 is the Debian base root filesystem of
+// that architecture (base-rootfs.ts) and layer 2 holds the platform-independent processor bundle at
+// /app/main.js. Config and manifest are written here, byte for byte, so the same bundle and the same base
+// packages always give the same digests (no build-time clock, no host user, fixed key order).
+import { WorldloopError } from '../contracts/errors';
+import type { Platform, RegistryEntry } from '../contracts/schemas';
+import { type BaseLayer, NONROOT_UID, buildBaseLayer } from './base-rootfs';
+import {
+  MEDIA_TYPES,
+  type Manifest,
+  type OciClient,
+  isIndexMediaType,
+  parseRepository,
+  sha256Digest,
+} from './oci-client';
+import { type Layer, layerFromTar, writeTar } from './oci-tar';
+
+/** The fixed creation time of every image (the layers' mtime is the same instant). */
+export const IMAGE_CREATED = '1970-01-01T00:00:00Z';
+export const ENTRYPOINT = ['/usr/bin/node', '/app/main.js'] as const;
+export const REQUIRED_PLATFORMS: readonly Platform[] = ['amd64', 'arm64'];
+
+export interface BuiltImage {
+  readonly platform: Platform;
+  readonly configBytes: Uint8Array;
+  readonly configDigest: string;
+  readonly manifestBytes: Uint8Array;
+  readonly manifestDigest: string;
+  /** base layer first, then the app layer */
+  readonly layers: readonly Layer[];
+  readonly base: { readonly key: string; readonly packages: readonly string[]; readonly cached: boolean };
+}
+
+const encoder = new TextEncoder();
+const jsonBytes = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+
+/** The last segment of the repository: the image's own name (`…/text-stats` → `text-stats`). */
+export function imageName(repository: string): string {
+  return parseRepository(repository).path.split('/').at(-1)!;
+}
+
+/** Where the sources live: GitHub for ghcr.io/<owner>/<repo>/…, else the repository itself. */
+export function sourceLabel(repository: string): string {
+  const ref = parseRepository(repository);
+  const [owner, repo] = ref.path.split('/');
+  return ref.registry === 'ghcr.io' && owner && repo ? `https://github.com/${owner}/${repo}` : repository;
+}
+
+/** `v<major>` from `ns/name@major`: the tag a build publishes and `worldloop pin` reads. */
+export function majorTag(ref: string): string {
+  const major = /@([0-9]+)$/.exec(ref)?.[1];
+  if (!major) throw new WorldloopError('ERR_UNKNOWN_PROCESSOR', `${ref} is not ns/name@major`);
+  return `v${major}`;
+}
+
+export function platformOf(platform: Platform): { architecture: Platform; os: 'linux'; variant?: 'v8' } {
+  return platform === 'arm64'
+    ? { architecture: 'arm64', os: 'linux', variant: 'v8' }
+    : { architecture: 'amd64', os: 'linux' };
+}
+
+/** The app layer: /app/main.js (the bundle), owned by root and read-only to the processor user. */
+export function appLayer(bundle: Uint8Array): Layer {
+  return layerFromTar(
+    writeTar([
+      { type: 'dir', path: 'app', mode: 0o755 },
+      { type: 'file', path: 'app/main.js', mode: 0o644, data: bundle },
+    ]),
+  );
+}
+
+export function imageConfig(
+  entry: RegistryEntry,
+  platform: Platform,
+  layers: readonly Layer[],
+  baseKey: string,
+): unknown {
+  const p = platformOf(platform);
+  return {
+    created: IMAGE_CREATED,
+    architecture: p.architecture,
+    os: p.os,
+    ...(p.variant ? { variant: p.variant } : {}),
+    config: {
+      User: `${NONROOT_UID}:${NONROOT_UID}`,
+      Env: [
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        'NODE_ENV=production',
+        // Node keeps its own CA list; this adds Debian's, which the base layer carries.
+        'NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+      ],
+      Entrypoint: [...ENTRYPOINT],
+      WorkingDir: '/work',
+      Labels: {
+        'org.opencontainers.image.source': sourceLabel(entry.image.repository),
+        'org.opencontainers.image.title': imageName(entry.image.repository),
+        'org.opencontainers.image.description': entry.description,
+        'dev.worldloop.processor.ref': entry.ref,
+        'dev.worldloop.base.key': baseKey,
+      },
+    },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history: [
+      { created: IMAGE_CREATED, created_by: `worldloop base ${baseKey} (Debian bookworm nodejs, ca-certificates)` },
+      { created: IMAGE_CREATED, created_by: `worldloop app ${entry.ref} (/app/main.js)` },
+    ],
+  };
+}
+
+/** Assembles one platform's image from its base layer and the bundle. Pure given the base layer. */
+export function assembleImage(
+  entry: RegistryEntry,
+  platform: Platform,
+  bundle: Uint8Array,
+  base: BaseLayer,
+): BuiltImage {
+  if (base.arch !== platform) {
+    throw new WorldloopError('ERR_INTERNAL', `base layer is ${base.arch}, image is ${platform}`);
+  }
+  const layers = [base, appLayer(bundle)];
+  const configBytes = jsonBytes(imageConfig(entry, platform, layers, base.key));
+  const configDigest = sha256Digest(configBytes);
+  const manifestBytes = jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociManifest,
+    config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: configBytes.byteLength },
+    layers: layers.map((l) => ({ mediaType: MEDIA_TYPES.ociLayerGzip, digest: l.digest, size: l.size })),
+  });
+  return {
+    platform,
+    configBytes,
+    configDigest,
+    manifestBytes,
+    manifestDigest: sha256Digest(manifestBytes),
+    layers: layers.map((l) => ({ blob: l.blob, digest: l.digest, diffId: l.diffId, size: l.size })),
+    base: { key: base.key, packages: base.packages, cached: base.cached },
+  };
+}
+
+/** Builds the image for one platform: base layer (cached per architecture) + app layer. */
+export async function buildProcessorImage(args: {
+  entry: RegistryEntry;
+  platform: Platform;
+  bundle: Uint8Array;
+  log?: (line: string) => void;
+}): Promise<BuiltImage> {
+  const base = await buildBaseLayer(args.platform, { log: args.log });
+  return assembleImage(args.entry, args.platform, args.bundle, base);
+}
+
+/** Pushes layers, config and manifest (by digest); returns the manifest digest. */
+export async function pushImage(client: OciClient, repository: string, image: BuiltImage): Promise<string> {
+  for (const layer of image.layers) await client.pushBlob(repository, layer.blob, layer.digest);
+  await client.pushBlob(repository, image.configBytes, image.configDigest);
+  return client.putManifest(repository, image.manifestDigest, image.manifestBytes, MEDIA_TYPES.ociManifest);
+}
+
+export function indexBytes(images: readonly BuiltImage[]): Uint8Array {
+  const order = (p: Platform): number => REQUIRED_PLATFORMS.indexOf(p);
+  const sorted = [...images].sort((a, b) => order(a.platform) - order(b.platform));
+  return jsonBytes({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPES.ociIndex,
+    manifests: sorted.map((img) => ({
+      mediaType: MEDIA_TYPES.ociManifest,
+      digest: img.manifestDigest,
+      size: img.manifestBytes.byteLength,
+      platform: platformOf(img.platform),
+    })),
+  });
+}
+
+/** Pushes the index under each tag and by digest; returns the index digest. */
+export async function pushIndex(
+  client: OciClient,
+  repository: string,
+  images: readonly BuiltImage[],
+  tags: readonly string[],
+): Promise<string> {
+  const bytes = indexBytes(images);
+  const digest = await client.putManifest(repository, sha256Digest(bytes), bytes, MEDIA_TYPES.ociIndex);
+  for (const tag of tags) await client.putManifest(repository, tag, bytes, MEDIA_TYPES.ociIndex);
+  return digest;
+}
+
+export interface IndexPlatforms {
+  readonly digest: string;
+  /** platform → manifest digest */
+  readonly platforms: Partial<Record<Platform, string>>;
+}
+
+/** The linux platforms an index lists (OCI or Docker list), by architecture. */
+export function platformsOfIndex(index: Manifest): IndexPlatforms {
+  if (!isIndexMediaType(index.mediaType)) {
+    throw new WorldloopError(
+      'ERR_PLATFORM_MISSING',
+      `${index.digest} is a single image (${index.mediaType}), not an index`,
+    );
+  }
+  const manifests = Array.isArray(index.json.manifests) ? (index.json.manifests as unknown[]) : [];
+  const platforms: Partial<Record<Platform, string>> = {};
+  for (const m of manifests) {
+    const item = m as { digest?: unknown; platform?: { architecture?: unknown; os?: unknown } };
+    if (item.platform?.os !== 'linux' || typeof item.digest !== 'string') continue;
+    const arch = item.platform.architecture;
+    if ((arch === 'amd64' || arch === 'arm64') && !platforms[arch]) platforms[arch] = item.digest;
+  }
+  return { digest: index.digest, platforms };
+}
+
+/**
+ * Fail-closed multi-arch assertion on an index as the registry returned it: every required platform is
+ * listed, and each listed image's config names that same architecture (a mislabelled amd64 image listed
+ * as arm64 fails here). Throws ERR_PLATFORM_MISSING.
+ */
+export async function assertIndexPlatforms(
+  client: OciClient,
+  repository: string,
+  index: Manifest,
+  required: readonly Platform[] = REQUIRED_PLATFORMS,
+): Promise<IndexPlatforms> {
+  const found = platformsOfIndex(index);
+  const missing = required.filter((p) => !found.platforms[p]);
+  if (missing.length > 0) {
+    throw new WorldloopError(
+      'ERR_PLATFORM_MISSING',
+      `${repository}@${index.digest} lists ${Object.keys(found.platforms).join(', ') || 'no linux platform'}; missing linux/${missing.join(', linux/')}`,
+    );
+  }
+  for (const platform of required) {
+    const manifest = await client.getManifest(repository, found.platforms[platform]!);
+    const config = (manifest.json.config ?? {}) as { digest?: string };
+    if (!config.digest)
+      throw new WorldloopError('ERR_PLATFORM_MISSING', `${platform} entry ${manifest.digest} has no config`);
+    const cfg = JSON.parse(new TextDecoder().decode(await client.getBlob(repository, config.digest))) as {
+      architecture?: string;
+      os?: string;
+    };
+    if (cfg.architecture !== platform || cfg.os !== 'linux') {
+      throw new WorldloopError(
+        'ERR_PLATFORM_MISSING',
+        `${repository}@${manifest.digest} is listed as linux/${platform} but its config says ${cfg.os}/${cfg.architecture}`,
+      );
+    }
+  }
+  return found;
+}

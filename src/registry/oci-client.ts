@@ -1,0 +1,463 @@
+// A small client for the OCI distribution API (https://github.com/opencontainers/distribution-spec), over
+// the global fetch. We keep our own rather than a library because we need only eight calls, we want every
+// digest verified on our side (a registry that rewrites a manifest must not slip through), and no npm
+// package we could vet fitted Node 20 without native or install-time code.
+//
+// Auth: anonymous, HTTP basic, and the Docker/OCI bearer-token challenge (401 + WWW-Authenticate: Bearer
+// realm=…,service=…,scope=…). The loopback registry used in tests has no auth, so the token path is only
+// exercised against real registries.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { WorldloopError } from '../contracts/errors';
+
+export const MEDIA_TYPES = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+} as const;
+
+export const MANIFEST_MEDIA_TYPES = [
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.dockerManifestList,
+  MEDIA_TYPES.dockerManifest,
+] as const;
+export type ManifestMediaType = (typeof MANIFEST_MEDIA_TYPES)[number];
+
+export function isIndexMediaType(mediaType: string): boolean {
+  return mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerManifestList;
+}
+
+// ------------------------------------------------------------------------------------------ references
+
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+// Registry host: a DNS name or IPv4 with optional port, or localhost; the first path segment is only a
+// registry when it looks like one (has a dot or a colon, or is localhost), as Docker decides.
+const HOST_RE = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:[0-9]{1,5})?$/;
+const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export interface ImageRef {
+  /** host[:port] */
+  readonly registry: string;
+  /** repository path inside the registry, e.g. worldloop/worldloop/text-stats */
+  readonly path: string;
+  readonly tag: string | undefined;
+  readonly digest: string | undefined;
+}
+
+export function isDigest(value: string): boolean {
+  return DIGEST_RE.test(value);
+}
+
+/** Parses `<registry>/<path>[:tag][@sha256:…]` strictly: the registry host is required (no Docker Hub default). */
+export function parseImageRef(input: string): ImageRef {
+  const bad = (why: string): WorldloopError =>
+    new WorldloopError('ERR_OCI', `bad image reference ${JSON.stringify(input)}: ${why}`);
+  let rest = input;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST_RE.test(digest)) throw bad('the digest must be sha256:<64 lower-case hex>');
+  }
+  const slash = rest.indexOf('/');
+  if (slash < 0) throw bad('expected <registry>/<path>');
+  const registry = rest.slice(0, slash);
+  let path = rest.slice(slash + 1);
+  if (!HOST_RE.test(registry) || !(registry.includes('.') || registry.includes(':') || registry === 'localhost')) {
+    throw bad(
+      `${JSON.stringify(registry)} is not a registry host (name it explicitly, e.g. ghcr.io or 127.0.0.1:5000)`,
+    );
+  }
+  let tag: string | undefined;
+  const colon = path.lastIndexOf(':');
+  if (colon >= 0) {
+    tag = path.slice(colon + 1);
+    path = path.slice(0, colon);
+    if (!TAG_RE.test(tag)) throw bad(`tag ${JSON.stringify(tag)} is not valid`);
+  }
+  if (path.length === 0 || path.length > 255) throw bad('the repository path is empty or too long');
+  for (const component of path.split('/')) {
+    if (!PATH_COMPONENT_RE.test(component)) throw bad(`path component ${JSON.stringify(component)} is not valid`);
+  }
+  return { registry, path, tag, digest };
+}
+
+/** `<registry>/<path>` */
+export function repositoryOf(ref: ImageRef): string {
+  return `${ref.registry}/${ref.path}`;
+}
+
+export function formatImageRef(ref: ImageRef): string {
+  return `${repositoryOf(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+}
+
+/** A repository (no tag, no digest) given as a string. */
+export function parseRepository(input: string): ImageRef {
+  const ref = parseImageRef(input);
+  if (ref.tag || ref.digest) {
+    throw new WorldloopError('ERR_OCI', `expected a repository without tag or digest, got ${JSON.stringify(input)}`);
+  }
+  return ref;
+}
+
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+// ------------------------------------------------------------------------------------------------ client
+
+export interface Manifest {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly bytes: Uint8Array;
+  readonly json: Record<string, unknown>;
+}
+
+export interface OciClientOptions {
+  /** Basic credentials per registry host, used directly or to fetch a bearer token. */
+  readonly credentials?: (registry: string) => { username: string; password: string } | undefined;
+  /** Blobs larger than this are uploaded in chunks (PATCH) instead of one PUT. */
+  readonly chunkThreshold?: number;
+  readonly chunkSize?: number;
+  readonly fetch?: typeof fetch;
+  readonly timeoutMs?: number;
+}
+
+type Body = Uint8Array | undefined;
+
+function isLoopback(registry: string): boolean {
+  const host = registry.replace(/:[0-9]+$/, '');
+  return host === 'localhost' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const space = header.indexOf(' ');
+  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+  const params: Record<string, string> = {};
+  for (const m of header.slice(space + 1).matchAll(/([a-zA-Z_]+)="([^"]*)"/g)) params[m[1]!.toLowerCase()] = m[2]!;
+  return { scheme, params };
+}
+
+export class OciClient {
+  private readonly tokens = new Map<string, string>();
+  private readonly fetchFn: typeof fetch;
+  private readonly chunkThreshold: number;
+  private readonly chunkSize: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: OciClientOptions = {}) {
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.chunkThreshold = options.chunkThreshold ?? 64 * 1024 * 1024;
+    this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
+    this.timeoutMs = options.timeoutMs ?? 300_000;
+  }
+
+  /** Reads a manifest or index by tag or digest, accepting both OCI and Docker media types; verifies the digest. */
+  async getManifest(repository: string, reference: string): Promise<Manifest> {
+    const repo = parseRepository(repository);
+    checkReference(reference);
+    const res = await this.request(repo, 'GET', `manifests/${reference}`, {
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+    });
+    await expectStatus(res, [200], `GET manifest ${repository}:${reference}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const digest = sha256Digest(bytes);
+    if (isDigest(reference) && digest !== reference) {
+      throw new WorldloopError('ERR_OCI', `registry returned a manifest with digest ${digest} for ${reference}`);
+    }
+    const headerDigest = res.headers.get('docker-content-digest');
+    if (headerDigest && headerDigest !== digest) {
+      throw new WorldloopError(
+        'ERR_OCI',
+        `manifest ${repository}:${reference}: Docker-Content-Digest ${headerDigest} does not match the body's ${digest}`,
+      );
+    }
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    } catch {
+      throw new WorldloopError('ERR_OCI', `manifest ${repository}:${reference} is not JSON`);
+    }
+    const contentType = res.headers.get('content-type')?.split(';')[0]?.trim();
+    const mediaType = typeof json.mediaType === 'string' ? json.mediaType : (contentType ?? '');
+    return { mediaType, digest, bytes, json };
+  }
+
+  /** The digest a tag or digest resolves to, or undefined when the registry has no such manifest. */
+  async headManifest(repository: string, reference: string): Promise<string | undefined> {
+    const repo = parseRepository(repository);
+    checkReference(reference);
+    const res = await this.request(repo, 'HEAD', `manifests/${reference}`, {
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+    });
+    if (res.status === 404) return undefined;
+    await expectStatus(res, [200], `HEAD manifest ${repository}:${reference}`);
+    const digest = res.headers.get('docker-content-digest');
+    if (digest && isDigest(digest)) return digest;
+    // Some registries omit the header on HEAD; the body's hash is authoritative anyway.
+    return (await this.getManifest(repository, reference)).digest;
+  }
+
+  /** Uploads a manifest or index under a tag or its digest and checks the registry agrees on the digest. */
+  async putManifest(repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string> {
+    const repo = parseRepository(repository);
+    checkReference(reference);
+    const digest = sha256Digest(bytes);
+    if (isDigest(reference) && reference !== digest) {
+      throw new WorldloopError('ERR_OCI', `manifest bytes hash to ${digest}, not ${reference}`);
+    }
+    const res = await this.request(repo, 'PUT', `manifests/${reference}`, {
+      headers: { 'content-type': mediaType },
+      body: bytes,
+    });
+    await expectStatus(res, [201, 200], `PUT manifest ${repository}:${reference}`);
+    const returned = res.headers.get('docker-content-digest');
+    if (returned && returned !== digest) {
+      throw new WorldloopError('ERR_OCI', `registry stored the manifest as ${returned}, we computed ${digest}`);
+    }
+    return digest;
+  }
+
+  async blobExists(repository: string, digest: string): Promise<boolean> {
+    const repo = parseRepository(repository);
+    checkDigest(digest);
+    const res = await this.request(repo, 'HEAD', `blobs/${digest}`);
+    if (res.status === 404) return false;
+    await expectStatus(res, [200], `HEAD blob ${repository}@${digest}`);
+    return true;
+  }
+
+  /**
+   * Uploads a blob unless the repository already has it. Small blobs go in one POST+PUT; larger ones in
+   * chunks, so a 100 MB layer is never one request body.
+   */
+  async pushBlob(
+    repository: string,
+    source: Uint8Array | { file: string },
+    digest: string,
+  ): Promise<{ digest: string; size: number; uploaded: boolean }> {
+    const repo = parseRepository(repository);
+    checkDigest(digest);
+    const size = source instanceof Uint8Array ? source.byteLength : (await stat(source.file)).size;
+    if (await this.blobExists(repository, digest)) return { digest, size, uploaded: false };
+    if (source instanceof Uint8Array && sha256Digest(source) !== digest) {
+      throw new WorldloopError('ERR_OCI', `blob bytes do not hash to ${digest}`);
+    }
+    const start = await this.request(repo, 'POST', 'blobs/uploads/', { headers: { 'content-length': '0' } });
+    await expectStatus(start, [202], `start upload to ${repository}`);
+    let location = this.resolveLocation(repo, start);
+    if (size <= this.chunkThreshold) {
+      const bytes = source instanceof Uint8Array ? source : await readAll(source.file);
+      const put = await this.requestUrl(repo, 'PUT', withDigest(location, digest), {
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
+      await expectStatus(put, [201], `upload blob ${digest} to ${repository}`);
+    } else {
+      const hash = createHash('sha256');
+      let offset = 0;
+      for await (const chunk of chunks(source, this.chunkSize)) {
+        hash.update(chunk);
+        const patch = await this.requestUrl(repo, 'PATCH', location, {
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `${offset}-${offset + chunk.byteLength - 1}`,
+          },
+          body: chunk,
+        });
+        await expectStatus(patch, [202], `upload chunk at ${offset} of ${digest} to ${repository}`);
+        location = this.resolveLocation(repo, patch);
+        offset += chunk.byteLength;
+      }
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest) throw new WorldloopError('ERR_OCI', `blob content hashes to ${actual}, not ${digest}`);
+      const put = await this.requestUrl(repo, 'PUT', withDigest(location, digest), {
+        headers: { 'content-length': '0' },
+      });
+      await expectStatus(put, [201], `finish upload of ${digest} to ${repository}`);
+    }
+    return { digest, size, uploaded: true };
+  }
+
+  /** Downloads a blob and verifies its digest. */
+  async getBlob(repository: string, digest: string): Promise<Uint8Array> {
+    const repo = parseRepository(repository);
+    checkDigest(digest);
+    const res = await this.request(repo, 'GET', `blobs/${digest}`);
+    await expectStatus(res, [200], `GET blob ${repository}@${digest}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (sha256Digest(bytes) !== digest) throw new WorldloopError('ERR_OCI', `blob ${digest} failed verification`);
+    return bytes;
+  }
+
+  /** All tags of a repository (follows Link pagination); empty when the repository does not exist. */
+  async listTags(repository: string): Promise<string[]> {
+    const repo = parseRepository(repository);
+    const tags: string[] = [];
+    let next: string | undefined = `${this.base(repo)}/tags/list?n=1000`;
+    while (next) {
+      const res = await this.requestUrl(repo, 'GET', next);
+      if (res.status === 404) return tags;
+      await expectStatus(res, [200], `list tags of ${repository}`);
+      const body = (await res.json()) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const link = res.headers.get('link');
+      const m = link ? /<([^>]+)>;\s*rel="next"/.exec(link) : null;
+      next = m ? new URL(m[1]!, this.origin(repo)).toString() : undefined;
+    }
+    return tags.sort();
+  }
+
+  // ------------------------------------------------------------------------------------------ plumbing
+
+  private origin(repo: ImageRef): string {
+    return `${isLoopback(repo.registry) ? 'http' : 'https'}://${repo.registry}`;
+  }
+
+  private base(repo: ImageRef): string {
+    return `${this.origin(repo)}/v2/${repo.path}`;
+  }
+
+  private resolveLocation(repo: ImageRef, res: Response): string {
+    const location = res.headers.get('location');
+    if (!location) throw new WorldloopError('ERR_OCI', `registry ${repo.registry} sent no upload Location`);
+    return new URL(location, this.origin(repo)).toString();
+  }
+
+  private request(
+    repo: ImageRef,
+    method: string,
+    suffix: string,
+    init: { headers?: Record<string, string>; body?: Body } = {},
+  ): Promise<Response> {
+    return this.requestUrl(repo, method, `${this.base(repo)}/${suffix}`, init);
+  }
+
+  private async requestUrl(
+    repo: ImageRef,
+    method: string,
+    url: string,
+    init: { headers?: Record<string, string>; body?: Body } = {},
+  ): Promise<Response> {
+    const send = async (): Promise<Response> => {
+      const headers: Record<string, string> = { ...init.headers };
+      const auth = this.authorization(repo);
+      if (auth) headers.authorization = auth;
+      try {
+        return await this.fetchFn(url, {
+          method,
+          headers,
+          body: init.body,
+          redirect: 'follow',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        throw new WorldloopError('ERR_OCI', `${method} ${url}: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    let res = await send();
+    if (res.status === 401 && (await this.authenticate(repo, res))) res = await send();
+    return res;
+  }
+
+  private authorization(repo: ImageRef): string | undefined {
+    const token = this.tokens.get(repo.registry);
+    if (token) return token;
+    return undefined;
+  }
+
+  /** Answers a 401 challenge; true when there is something new to retry with. */
+  private async authenticate(repo: ImageRef, res: Response): Promise<boolean> {
+    const header = res.headers.get('www-authenticate');
+    await res.body?.cancel();
+    if (!header) return false;
+    const { scheme, params } = parseChallenge(header);
+    const creds = this.options.credentials?.(repo.registry);
+    const basic = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
+    if (scheme === 'basic') {
+      if (!basic || this.tokens.get(repo.registry) === basic) return false;
+      this.tokens.set(repo.registry, basic);
+      return true;
+    }
+    if (scheme !== 'bearer' || !params.realm) return false;
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? `repository:${repo.path}:pull,push`);
+    const tokenRes = await this.fetchFn(url, { headers: basic ? { authorization: basic } : {} });
+    await expectStatus(tokenRes, [200], `token from ${url.origin}`);
+    const body = (await tokenRes.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new WorldloopError('ERR_OCI', `token endpoint ${url.origin} returned no token`);
+    const value = `Bearer ${token}`;
+    if (this.tokens.get(repo.registry) === value) return false;
+    this.tokens.set(repo.registry, value);
+    return true;
+  }
+}
+
+function checkDigest(digest: string): void {
+  if (!DIGEST_RE.test(digest)) throw new WorldloopError('ERR_OCI', `bad digest ${JSON.stringify(digest)}`);
+}
+
+function checkReference(reference: string): void {
+  if (!DIGEST_RE.test(reference) && !TAG_RE.test(reference)) {
+    throw new WorldloopError('ERR_OCI', `bad tag or digest ${JSON.stringify(reference)}`);
+  }
+}
+
+function withDigest(location: string, digest: string): string {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  return url.toString();
+}
+
+async function expectStatus(res: Response, ok: number[], what: string): Promise<void> {
+  if (ok.includes(res.status)) return;
+  let message = '';
+  try {
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+      message = (body.errors ?? []).map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ');
+    } catch {
+      message = text.slice(0, 200);
+    }
+  } catch {
+    // the status alone has to do
+  }
+  throw new WorldloopError('ERR_OCI', `${what}: HTTP ${res.status}${message ? ` (${message})` : ''}`);
+}
+
+async function readAll(file: string): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  for await (const chunk of createReadStream(file)) parts.push(chunk as Buffer);
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+async function* chunks(source: Uint8Array | { file: string }, size: number): AsyncGenerator<Uint8Array> {
+  if (source instanceof Uint8Array) {
+    for (let i = 0; i < source.byteLength; i += size) yield source.subarray(i, Math.min(i + size, source.byteLength));
+    return;
+  }
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const chunk of createReadStream(source.file, { highWaterMark: 1024 * 1024 })) {
+    pending.push(chunk as Buffer);
+    pendingBytes += (chunk as Buffer).byteLength;
+    if (pendingBytes >= size) {
+      yield new Uint8Array(Buffer.concat(pending));
+      pending = [];
+      pendingBytes = 0;
+    }
+  }
+  if (pendingBytes > 0) yield new Uint8Array(Buffer.concat(pending));
+}
