@@ -8,6 +8,8 @@ import { REPO_ROOT } from '../config';
 import { join } from 'node:path';
 // command registrations (one line each)
 import { register as registerRegistry } from './commands/registry';
+import { register as registerBuild } from './commands/build';
+import { register as registerPin } from './commands/pin';
 import { register as registerRun } from './commands/run';
 import { register as registerPath } from './commands/path';
 import { register as registerServer } from './commands/server';
@@ -25,6 +27,8 @@ const program = new Command('worldloop')
 
 // register(program) calls (one line each)
 registerRegistry(program);
+registerBuild(program);
+registerPin(program);
 registerRun(program);
 registerPath(program);
 registerServer(program);
