@@ -1,0 +1,93 @@
+// The adapter contract (DESIGN.md §2 Execute, §6, §8): one keyword-only `invoke` that runs a pinned image
+// for one execution and answers with a canonical envelope. Activities depend on this interface only, so
+// the local Docker adapter and the Modal adapter are interchangeable and tests can pass their own.
+import { z } from 'zod';
+import {
+  ExecutionIdSchema,
+  InputsSchema,
+  ModeSchema,
+  PlatformSchema,
+  ProcessorRefSchema,
+  RuntimeSchema,
+  SecretNameSchema,
+  type Envelope,
+  type Mode,
+  type Platform,
+  type Runtime,
+} from '../contracts/schemas';
+
+/**
+ * Strict on purpose: an unknown key means the caller and the adapter disagree about the contract, and a
+ * silently ignored field (say, a misspelt `secrets`) is exactly the bug that must not reach a container.
+ * `image` is only a string here; whether it is pinned is checked separately so the refusal carries its
+ * own code (ERR_IMAGE_UNPINNED).
+ */
+export const InvokeArgsSchema = z.strictObject({
+  execution_id: ExecutionIdSchema,
+  processor_ref: ProcessorRefSchema,
+  image: z.string().min(1),
+  platform: PlatformSchema,
+  mode: ModeSchema,
+  inputs: InputsSchema,
+  /** Canonical and already expanded by the workflow; adapters never expand `{execution_id}` again. */
+  write_prefix: z.string().startsWith('world://artifacts/'),
+  runtime: RuntimeSchema,
+  /** name → value. Must be empty in mock mode: mock runs never see a secret. */
+  secrets: z.record(SecretNameSchema, z.string()),
+  env_fingerprint: z.string(),
+  /** Absolute host folder owned by this execution, stable per execution_id across retries. */
+  workdir: z.string().startsWith('/'),
+  /** Non-secret processor configuration, written to /work/config.json. */
+  config: z.record(z.string(), z.unknown()).optional(),
+});
+
+export interface InvokeArgs {
+  execution_id: string;
+  processor_ref: string;
+  /** `<repository>@sha256:<64 hex>`; anything else is refused with ERR_IMAGE_UNPINNED. */
+  image: string;
+  platform: Platform;
+  mode: Mode;
+  inputs: Record<string, unknown>;
+  write_prefix: string;
+  runtime: Runtime;
+  secrets: Record<string, string>;
+  env_fingerprint: string;
+  workdir: string;
+  config?: Record<string, unknown>;
+}
+
+export interface InvokeOutcome {
+  /**
+   * Success lists the outputs the processor *claims* in outputs.json (Settle verifies them); an error
+   * carries ERR_TIMEOUT, ERR_CANCELLED, ERR_PROCESSOR_FAILED or ERR_OUTPUT_INVALID.
+   */
+  envelope: Envelope;
+  /** The processor's own exit status; null when it never exited by itself (killed on timeout or cancel). */
+  exit_code: number | null;
+  started_at: string;
+  finished_at: string;
+  /** Host path of what the processor wrote: `<workdir>/out`. */
+  out_dir: string;
+  /** Last lines of stderr (bounded), already redacted. */
+  stderr_tail: string;
+  /** True when this call took over an existing container or a recorded result instead of starting one. */
+  adopted: boolean;
+}
+
+export interface InvokeControl {
+  /** Aborting kills and removes the container; the outcome is ERR_CANCELLED. */
+  signal?: AbortSignal;
+  /** Called every ~2 s while the container runs (Temporal activity heartbeat). */
+  heartbeat?: (detail: unknown) => void;
+}
+
+export interface Adapter {
+  readonly name: 'local' | 'modal';
+  invoke(args: InvokeArgs, ctl?: InvokeControl): Promise<InvokeOutcome>;
+}
+
+// Compile-time proof that the schema and the hand-written interface describe the same object.
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaMatchesInterface: Equals<z.output<typeof InvokeArgsSchema>, InvokeArgs> = true;
+void schemaMatchesInterface;

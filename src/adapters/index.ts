@@ -1,0 +1,16 @@
+export { InvokeArgsSchema, type Adapter, type InvokeArgs, type InvokeControl, type InvokeOutcome } from './adapter';
+export {
+  CONTAINER_UID,
+  CONTAINER_USER,
+  HEARTBEAT_INTERVAL_MS,
+  LABELS,
+  TMPFS_OPTIONS,
+  containerName,
+  createDockerAdapter,
+  parsePinnedImage,
+  type AdapterLogger,
+  type DockerAdapterDeps,
+  type PinnedImage,
+} from './docker-adapter';
+export { connectDocker, dockerEngineStatus, type DockerEngineStatus } from './docker-engine';
+export { LogTail, TAIL_MAX_BYTES, TAIL_MAX_LINES } from './log-tail';
