@@ -1,7 +1,7 @@
 // A real loop for integration tests: the running Temporal dev server, the real Docker engine and the
 // loopback OCI registry, with a private state folder, a private task queue and a private registry folder
 // whose pins come from a real build of the processors (so tests never depend on committed digests).
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
 import type { Envelope, RunRequest } from '../../src/contracts';
 import { defaultWritePrefix } from '../../src/contracts/write-prefix';
-import { buildAndPin } from '../../src/registry';
+import { buildAndPush } from '../../src/registry/build-push';
+import { OciClient } from '../../src/registry/oci-client';
+import { pinRegistry } from '../../src/registry/pin';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker';
 import { openWorld, type World } from '../../src/world';
@@ -22,14 +24,17 @@ let preparedRegistry: Promise<string> | undefined;
 
 /**
  * A registry folder holding the repository's entries plus the test fixtures, pinned to images built and
- * pushed to the loopback registry now (amd64 — the platform this machine's Docker runs).
+ * pushed to the loopback registry now — the Build & Pin lane in miniature (reproducible builds make the
+ * second and later calls cheap: the base layers are cached and pushes of existing blobs are skipped).
  */
 export function preparedRegistryDir(): Promise<string> {
   preparedRegistry ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wl-registry-'));
     await cp(join(REPO_ROOT, 'registry'), dir, { recursive: true });
     await cp(FIXTURE_REGISTRY, dir, { recursive: true });
-    await buildAndPin({ registryDir: dir, root: REPO_ROOT, platforms: ['amd64'] });
+    const client = new OciClient();
+    await buildAndPush({ registryDir: dir, root: REPO_ROOT, client, refs: [], platforms: ['amd64', 'arm64'] });
+    await pinRegistry({ registryDir: dir, client, profile: 'dev' });
     return dir;
   })();
   return preparedRegistry;
@@ -45,7 +50,7 @@ export interface LoopHarness {
   env: NodeJS.ProcessEnv;
   start(request: Partial<RunRequest> & Pick<RunRequest, 'processor_ref' | 'inputs'>): Promise<{
     execution_id: string;
-    handle: WorkflowHandle;
+    handle: WorkflowHandleWithFirstExecutionRunId;
   }>;
   run(
     request: Partial<RunRequest> & Pick<RunRequest, 'processor_ref' | 'inputs'>,
