@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
@@ -86,12 +87,30 @@ async function readPid(file: string): Promise<number | undefined> {
   }
 }
 
+/** Resolves false quickly when nothing listens (a refused connection), so a stopped server is reported at once. */
+function tcpOpen(address: string, timeoutMs: number): Promise<boolean> {
+  const match = /^(.+):(\d+)$/.exec(address);
+  if (!match) return Promise.resolve(true); // not host:port; let the gRPC client decide
+  const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolvePromise) => {
+    const socket = createConnection({ host, port: Number(match[2]) });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolvePromise(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 /** One gRPC round trip (system info + the namespace); returns the server version, or undefined if unreachable. */
 export async function probeTemporal(
   address: string,
   namespace: string,
   timeoutMs = 2_000,
 ): Promise<{ serverVersion: string } | undefined> {
+  if (!(await tcpOpen(address, timeoutMs))) return undefined;
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: timeoutMs });
@@ -183,12 +202,17 @@ async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function logTail(file: string, lines = 15): Promise<string> {
+/** The lines that explain a failed start: a Go panic prints its cause first and a long stack after it. */
+async function logExcerpt(file: string): Promise<string> {
+  let lines: string[];
   try {
-    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+    lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
   } catch {
     return '(no log)';
   }
+  const causes = lines.filter((l) => /panic|error|fatal|unable|failed|in use/i.test(l)).slice(0, 5);
+  const tail = lines.slice(-5).filter((l) => !causes.includes(l));
+  return [...causes, ...(tail.length > 0 ? ['…', ...tail] : [])].join('\n');
 }
 
 async function startDevServer(cfg: Config, paths: DevServerPaths): Promise<number> {
@@ -237,7 +261,7 @@ async function startDevServer(cfg: Config, paths: DevServerPaths): Promise<numbe
       await rm(paths.pidFile, { force: true });
       throw new WorldloopError(
         'ERR_TEMPORAL_UNAVAILABLE',
-        `the dev server at ${address} ${exited ?? 'exited'} during start-up; last log lines (${paths.logFile}):\n${await logTail(paths.logFile)}`,
+        `the dev server at ${address} ${exited ?? 'exited'} during start-up; last log lines (${paths.logFile}):\n${await logExcerpt(paths.logFile)}`,
       );
     }
     if ((await probeTemporal(address, cfg.temporal.namespace, 1_500)) && (await httpOk(devServerUiUrl(cfg)))) {
