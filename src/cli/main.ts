@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../config';
 import { join } from 'node:path';
 // command registrations (one line each)
+import { register as registerPlan } from './commands/plan';
+import { register as registerWorld } from './commands/world';
 import { register as registerRegistry } from './commands/registry';
 import { register as registerBuild } from './commands/build';
 import { register as registerPin } from './commands/pin';
@@ -26,6 +28,8 @@ const program = new Command('worldloop')
   .exitOverride();
 
 // register(program) calls (one line each)
+registerPlan(program);
+registerWorld(program);
 registerRegistry(program);
 registerBuild(program);
 registerPin(program);
