@@ -55,7 +55,7 @@ function registryPlugin(registryDir: string, root: string): Plugin {
           deterministic: entry.deterministic,
         };
         return {
-          contents: `// embedded from ${relative(root, file).split('\\').join('/')}\nexport default ${JSON.stringify(spec, null, 2)};\n`,
+          contents: `export default ${JSON.stringify(spec, null, 2)};\n`,
           loader: 'js',
           // Rebuilds in watch mode would need this; it also documents where the spec came from.
           watchFiles: [file],
