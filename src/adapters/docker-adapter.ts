@@ -496,19 +496,33 @@ class DockerRun {
   /** Creates the container; undefined when the name is already taken (a concurrent attempt won). */
   async #create(runRef: string): Promise<Dockerode.Container | undefined> {
     const opts = this.#createOptions(runRef);
+    const network = opts.HostConfig?.NetworkMode ?? 'none';
+    if (network !== 'none') await this.#checkNetwork(network);
     try {
       return await this.#docker.createContainer(opts);
     } catch (err) {
       if (statusOf(err) === 409) return undefined;
-      const network = opts.HostConfig?.NetworkMode;
-      if (statusOf(err) === 404 && network !== 'none' && /network/i.test(messageOf(err))) {
-        throw new WorldloopError(
-          'ERR_ADAPTER_UNAVAILABLE',
-          `docker has no network ${JSON.stringify(network)} for a real-mode egress run (a dockerd started with --bridge=none has none); create one and pass it as egressNetwork: ${messageOf(err)}`,
-          { cause: err },
-        );
-      }
       throw engineError(err, `create ${this.#name}`);
+    }
+  }
+
+  /**
+   * A dockerd started with `--bridge=none` (the reference dev machine) has no `bridge` network, yet still
+   * accepts NetworkMode "bridge" and starts the container with no network at all: the provider call would
+   * then fail deep inside the processor. Refuse up front, with the fix, instead.
+   */
+  async #checkNetwork(network: string): Promise<void> {
+    let found;
+    try {
+      found = await ignoreStatus(this.#docker.getNetwork(network).inspect(), 404);
+    } catch (err) {
+      throw engineError(err, `network inspect ${network}`);
+    }
+    if (!found) {
+      throw new WorldloopError(
+        'ERR_ADAPTER_UNAVAILABLE',
+        `this real-mode run needs egress, but the Docker engine has no network ${JSON.stringify(network)} (dockerd runs with --bridge=none?); create one (docker network create <name>) and configure it as the adapter's egressNetwork`,
+      );
     }
   }
 

@@ -239,6 +239,17 @@ exit 3
     expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
   });
 
+  it('names an out-of-memory kill in the ERR_PROCESSOR_FAILED message', async () => {
+    const args = await argsFor('x=$(head -c 60000000 /dev/zero | tr "\\0" a); echo survived >&2', {
+      runtime: { ...RUNTIME, memory_mb: 16 },
+    });
+    const out = await adapter.invoke(args);
+    const err = errorOf(out);
+    expect(err.code).toBe('ERR_PROCESSOR_FAILED');
+    expect(err.message).toContain('exceeding its memory limit of 16 MiB');
+    expect(out.stderr_tail).not.toContain('survived');
+  });
+
   it('kills a run past runtime.timeout_s: ERR_TIMEOUT quickly, container gone', async () => {
     const args = await argsFor('echo sleeping >&2; sleep 30', { runtime: { ...RUNTIME, timeout_s: 2 } });
     const t0 = Date.now();
@@ -432,6 +443,29 @@ wl-index
     expect(out.stderr_tail).toContain('oops: [REDACTED]');
     expect(out.stderr_tail).not.toContain(token);
     expect(existsSync(secretsDir)).toBe(false);
+  });
+
+  it('real mode with egress uses the egress network, and refuses up front when the engine has none', async () => {
+    const args = await argsFor(WRITE_OUTPUTS, { mode: 'real', runtime: { ...RUNTIME, network: 'egress' } });
+    const networks = await docker.listNetworks();
+    if (networks.some((n) => n.Name === 'bridge')) {
+      const pending = adapter.invoke(args);
+      const info = await waitForContainer(containerName(args.execution_id), 'running').catch(() => undefined);
+      expect((await pending).envelope.status).toBe('success');
+      if (info) expect(info.HostConfig.NetworkMode).toBe('bridge');
+    } else {
+      // This machine's dockerd runs with --bridge=none: docker would start a "bridge" container with no
+      // network at all, so the adapter refuses before creating anything.
+      const err = await expectRejectCode(adapter.invoke(args), 'ERR_ADAPTER_UNAVAILABLE');
+      expect(err.message).toContain('no network "bridge"');
+      expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+    }
+    const custom = createDockerAdapter({ docker, egressNetwork: 'wl-no-such-network' });
+    const err = await expectRejectCode(
+      custom.invoke(await argsFor('true', { mode: 'real', runtime: { ...RUNTIME, network: 'egress' } })),
+      'ERR_ADAPTER_UNAVAILABLE',
+    );
+    expect(err.message).toContain('wl-no-such-network');
   });
 
   it('refuses secrets in mock mode before touching the engine or the workdir', async () => {

@@ -1,0 +1,77 @@
+// The pure parts of the local adapter: pinned-image parsing and the bounded stderr tail.
+import { describe, expect, it } from 'vitest';
+import { WorldloopError } from '../../src/contracts/errors';
+import { containerName, parsePinnedImage } from '../../src/adapters/docker-adapter';
+import { LogTail } from '../../src/adapters/log-tail';
+
+const D = `sha256:${'ab'.repeat(32)}`;
+
+describe('parsePinnedImage', () => {
+  it('splits host, path and digest', () => {
+    expect(parsePinnedImage(`ghcr.io/acme/worldloop/text-stats@${D}`)).toEqual({
+      ref: `ghcr.io/acme/worldloop/text-stats@${D}`,
+      repository: 'ghcr.io/acme/worldloop/text-stats',
+      digest: D,
+      host: 'ghcr.io',
+      path: 'acme/worldloop/text-stats',
+    });
+    expect(parsePinnedImage(`127.0.0.1:5000/a/b@${D}`).host).toBe('127.0.0.1:5000');
+    expect(parsePinnedImage(`localhost/a@${D}`).host).toBe('localhost');
+    expect(parsePinnedImage(`library/busybox@${D}`)).toMatchObject({ host: undefined, path: 'library/busybox' });
+  });
+
+  it.each([
+    'busybox',
+    'busybox:latest',
+    `busybox:1.36@${D}`,
+    `127.0.0.1:5000/a/b:tag@${D}`,
+    `a/b@sha256:${'A'.repeat(64)}`,
+    `a/b@sha256:${'a'.repeat(63)}`,
+    `a/b@sha512:${'a'.repeat(64)}`,
+    `A/b@${D}`,
+    '',
+  ])('refuses %j with ERR_IMAGE_UNPINNED', (ref) => {
+    let caught: unknown;
+    try {
+      parsePinnedImage(ref);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(WorldloopError);
+    expect((caught as WorldloopError).code).toBe('ERR_IMAGE_UNPINNED');
+  });
+
+  it('names containers after the execution', () => {
+    expect(containerName('01a2-x')).toBe('wl-01a2-x');
+  });
+});
+
+describe('LogTail', () => {
+  it('keeps everything while under its bounds', () => {
+    const t = new LogTail(100, 5);
+    t.push(Buffer.from('a\nb\n'));
+    t.push(Buffer.from('c'));
+    expect(t.text()).toBe('a\nb\nc');
+    expect(t.totalBytes).toBe(5);
+  });
+
+  it('keeps the last lines and says how much was dropped', () => {
+    const t = new LogTail(4096, 3);
+    for (let i = 0; i < 100; i++) t.push(Buffer.from(`line ${i}\n`));
+    const text = t.text();
+    const lines = text.split('\n');
+    expect(lines.slice(1)).toEqual(['line 97', 'line 98', 'line 99']);
+    expect(lines[0]).toMatch(/^\[… \d+ earlier bytes omitted\]$/);
+  });
+
+  it('holds a bounded number of bytes however much is pushed, and never splits a UTF-8 character', () => {
+    const t = new LogTail(64, 40);
+    const chunk = Buffer.from('é'.repeat(1000)); // 2000 bytes, no newline
+    for (let i = 0; i < 1000; i++) t.push(chunk);
+    expect(t.totalBytes).toBe(2_000_000);
+    const text = t.text();
+    const body = text.split('\n').pop()!;
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(64);
+    expect(body).toMatch(/^é+$/);
+  });
+});
