@@ -91,13 +91,24 @@ setup_node() {
     return
   fi
   say "running npm ci (node_modules missing or out of date)"
-  if command -v flock >/dev/null 2>&1; then
-    (cd "$ROOT" && flock /tmp/npm.lock npm ci --no-audit --no-fund)
-  else
-    (cd "$ROOT" && npm ci --no-audit --no-fund)
+  local lock=() rc=0
+  command -v flock >/dev/null 2>&1 && lock=(flock /tmp/npm.lock)
+  (cd "$ROOT" && "${lock[@]}" npm ci --no-audit --no-fund) >"$LOG_DIR/npm-ci.log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ] && grep -q 'can only install packages when your package.json and package-lock.json' "$LOG_DIR/npm-ci.log"; then
+    # A registry mirror without other platforms' optional native packages (e.g. @swc/core-darwin-arm64)
+    # yields a lock file that cannot list them, and npm ci refuses it as "out of sync". npm install
+    # --no-save installs the same locked versions and leaves package.json and the lock untouched.
+    warn "npm ci refused the lock file (optional platform packages missing from it; see $LOG_DIR/npm-ci.log); using npm install --no-save"
+    rc=0
+    (cd "$ROOT" && "${lock[@]}" npm install --no-save --no-audit --no-fund) >>"$LOG_DIR/npm-ci.log" 2>&1 || rc=$?
   fi
+  if [ "$rc" != 0 ]; then
+    tail -n 30 "$LOG_DIR/npm-ci.log" >&2 || true
+    die "installing node_modules failed (exit $rc); full log: $LOG_DIR/npm-ci.log"
+  fi
+  (cd "$ROOT" && npm ls --all >/dev/null 2>&1) || warn "npm ls reports problems in node_modules"
   echo "$want" >"$stamp"
-  ok "npm ci done"
+  ok "node_modules installed from package-lock.json"
 }
 
 # ----------------------------------------------------------------------------------- 2. apt packages
