@@ -6,12 +6,12 @@ import { WorldloopError } from '../contracts/errors';
 import { REDACTED, isSensitiveKey, redactCredentialPatterns } from './patterns';
 
 /**
- * Registered values shorter than this are refused (register throws ERR_CONFIG_INVALID), so the caller
- * never receives them. Below four characters a value is not a credential, and matching it anywhere would
- * erase every "a" or "1" in every log line; letting it through unredacted would be a leak. Refusing is the
- * only choice that is both safe and keeps logs readable. From four characters up, a value is redacted
- * wherever it occurs as a substring, including inside words, keys and digests: a short secret costs
- * readability, never safety.
+ * Registered values shorter than this (or inside the "[REDACTED]" marker) are refused: register throws
+ * ERR_CONFIG_INVALID, so the resolver never hands them out. Below four characters a value is not a
+ * credential, and matching it anywhere would erase every "a" or "1" in every log line; letting it
+ * through unredacted would be a leak. Refusing is the only choice that is both safe and keeps logs
+ * readable. From four characters up, a value is redacted wherever it occurs as a substring, including
+ * inside words, keys and digests: a short secret costs readability, never safety.
  */
 export const MIN_SECRET_LENGTH = 4;
 
@@ -40,11 +40,14 @@ export class Redactor {
         `a secret value of ${length} character(s) is too short to keep out of logs; secrets must have at least ${MIN_SECRET_LENGTH} characters`,
       );
     }
+    if (REDACTED.includes(value)) {
+      // Every redaction would re-emit such a value ("DACT", "[RED"), so it cannot be kept out of logs.
+      throw new WorldloopError('ERR_CONFIG_INVALID', `a secret value may not be part of the marker ${REDACTED}`);
+    }
     this.#values.add(value);
     const needles = new Set(this.#needles);
     for (const form of textualForms(value)) {
-      // A value that is part of the marker itself would make every redaction re-emit it; such a value
-      // ("DACT", "[RED") is not a credential, and skipping the form keeps redaction terminating.
+      // Derived forms (the trimmed one) may be short or inside the marker; the raw form always counts.
       if (form.length >= MIN_SECRET_LENGTH && !REDACTED.includes(form)) needles.add(form);
     }
     this.#needles = [...needles].sort((a, b) => b.length - a.length);

@@ -129,6 +129,8 @@ describe('Redactor', () => {
     }
     expect(r.size).toBe(0);
     expect(r.redactString('a banana and a cab')).toBe('a banana and a cab');
+    // A value inside the marker could never be hidden by it.
+    expect(() => r.register('DACT')).toThrow(/part of the marker/);
     r.register('abcd');
     expect(r.redactString('xabcdx')).toBe(`x${REDACTED}x`);
   });
