@@ -1,6 +1,7 @@
 // An append-only, hash-chained event log on an ObjectStore (docs/adr/0001-ledger-on-conditional-writes.md).
 //
-// Event n lives at `<prefix><n, 12 digits>` and its bytes are exactly JCS(event), where every event is
+// A chain lives under a root such as `plans/<key>/`. Event n is the object `<root>events/<n, 12 digits>`
+// and its bytes are exactly JCS(event), where every event is
 // `{ seq, prev, type, at, ...payload }`, `seq` starts at 1 and `prev` is the hex hash of event n−1
 // (64 zeros for event 1). The hash of event n is
 //
@@ -10,6 +11,11 @@
 // validate against the derived state, then create `<seq+1>` with a create-only write. Exactly one of any
 // number of racing writers (threads, processes, machines) wins a sequence number; the others re-read and
 // re-validate. So the derived state a writer validated against is always the state its event follows.
+//
+// Checkpoints (`<root>checkpoints/<n>` = JCS({seq, hash, state})) are written every `checkpointEvery`
+// events so a new process reads only the events after the latest one instead of the whole chain. They are
+// a cache, not a source of truth: a checkpoint must name the real hash of event n to be used, and
+// `verify()` recomputes the state from event 1 and checks every checkpoint against it.
 import { WorldloopError } from '../contracts/errors';
 import { blake3Hex, canonicalize, parseJsonBytes } from '../hashing';
 import type { ObjectStore } from './object-store';
@@ -19,6 +25,8 @@ const SEQ_DIGITS = 12;
 const SEQ_NAME = /^\d{12}$/;
 const utf8 = new TextEncoder();
 const utf8Decode = new TextDecoder('utf-8', { fatal: true });
+/** Events read in parallel per round trip (bounded, so a long chain never exhausts file descriptors). */
+const READ_BATCH = 64;
 
 export interface ChainEvent {
   seq: number;
@@ -40,6 +48,10 @@ export interface ChainHead {
 export interface ChainReducer<S> {
   initial(): S;
   apply(state: S, event: ChainEvent): S;
+  /** JSON form of the state for checkpoints (I-JSON; Maps become arrays). */
+  encode(state: S): unknown;
+  /** Inverse of encode; throws on a malformed value. */
+  decode(value: unknown): S;
 }
 
 export interface ChainSnapshot<S> {
@@ -61,6 +73,8 @@ export interface ChainVerification {
 export interface HashChainOptions {
   /** Maximum optimistic attempts before giving up with ERR_LEDGER_CONTENTION. */
   maxAttempts?: number;
+  /** Write a checkpoint after every this many events (0: never). */
+  checkpointEvery?: number;
   now?: () => Date;
 }
 
@@ -127,30 +141,109 @@ export class HashChain<S> {
   private snapshot: ChainSnapshot<S> | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly maxAttempts: number;
+  private readonly checkpointEvery: number;
   private readonly now: () => Date;
+  private readonly events: string;
+  private readonly checkpoints: string;
 
   constructor(
     private readonly objects: ObjectStore,
-    /** Key prefix ending in `/`, e.g. `plans/p1/events/`. */
-    readonly prefix: string,
+    /** Key prefix ending in `/`, e.g. `plans/p1/`. */
+    readonly root: string,
     private readonly reducer: ChainReducer<S>,
     options: HashChainOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 200;
+    this.checkpointEvery = options.checkpointEvery ?? 256;
     this.now = options.now ?? (() => new Date());
+    this.events = `${root}events/`;
+    this.checkpoints = `${root}checkpoints/`;
+  }
+
+  private eventKey(seq: number): string {
+    return `${this.events}${seqName(seq)}`;
   }
 
   private broken(problem: string): WorldloopError {
     // A chain that fails once is not trusted again in this process: the next call re-reads from scratch.
     this.snapshot = undefined;
-    return new WorldloopError('ERR_LEDGER_BROKEN', `${this.prefix}: ${problem}`);
+    return new WorldloopError('ERR_LEDGER_BROKEN', `${this.root}: ${problem}`);
   }
 
-  /** Reads the whole chain from the store (a listing plus every event). Throws ERR_LEDGER_BROKEN. */
+  /** Sorted event and checkpoint sequence numbers, with problems for anything else stored under the root. */
+  private async inventory(): Promise<{ events: number[]; checkpoints: number[]; problems: string[] }> {
+    const keys = await this.objects.list(this.root);
+    const events: number[] = [];
+    const checkpoints: number[] = [];
+    const problems: string[] = [];
+    for (const key of keys) {
+      const [list, name] = key.startsWith(this.events)
+        ? [events, key.slice(this.events.length)]
+        : key.startsWith(this.checkpoints)
+          ? [checkpoints, key.slice(this.checkpoints.length)]
+          : [undefined, key];
+      if (list && SEQ_NAME.test(name)) list.push(Number(name));
+      else problems.push(`unexpected object ${key}`);
+    }
+    // Keys are zero-padded and sorted, so slot i must hold seq i+1; a hole means an event was removed.
+    const hole = events.findIndex((seq, i) => seq !== i + 1);
+    if (hole >= 0) problems.push(`event ${hole + 1} is missing (next stored event is ${events[hole]!})`);
+    return { events, checkpoints, problems };
+  }
+
+  /**
+   * A new process's first read: start from the latest usable checkpoint (or from event 1) and read only the
+   * events after it. Throws ERR_LEDGER_BROKEN.
+   */
   private async loadCold(): Promise<ChainSnapshot<S>> {
-    const v = await this.readAll();
-    if (!v.ok) throw this.broken(v.problems[0] ?? 'unknown problem');
-    return { head: v.head, state: v.state };
+    const inv = await this.inventory();
+    if (inv.problems.length > 0) throw this.broken(inv.problems[0]!);
+    const last = inv.events.length;
+    let snap: ChainSnapshot<S> = { head: { seq: 0, hash: GENESIS_HASH }, state: this.reducer.initial() };
+    for (const seq of inv.checkpoints.filter((c) => c <= last).reverse()) {
+      const fromCheckpoint = await this.readCheckpoint(seq);
+      if (fromCheckpoint) {
+        snap = fromCheckpoint;
+        break;
+      }
+    }
+    for (let from = snap.head.seq + 1; from <= last; from += READ_BATCH) {
+      const seqs = Array.from({ length: Math.min(READ_BATCH, last - from + 1) }, (_, i) => from + i);
+      const bytes = await Promise.all(seqs.map((seq) => this.objects.get(this.eventKey(seq))));
+      for (const [i, seq] of seqs.entries()) {
+        const b = bytes[i];
+        if (!b) throw this.broken(`event ${seq} vanished while reading`);
+        this.applyStored(snap, seq, b);
+      }
+    }
+    return snap;
+  }
+
+  /** A checkpoint, if it is well-formed and names the actual hash of its event; undefined otherwise. */
+  private async readCheckpoint(seq: number): Promise<ChainSnapshot<S> | undefined> {
+    const [cp, eventBytes] = await Promise.all([
+      this.objects.get(`${this.checkpoints}${seqName(seq)}`),
+      this.objects.get(this.eventKey(seq)),
+    ]);
+    if (!cp || !eventBytes) return undefined;
+    try {
+      const value = parseJsonBytes(cp) as { seq?: unknown; hash?: unknown; state?: unknown };
+      const event = parseJsonBytes(eventBytes) as ChainEvent;
+      if (value.seq !== seq || event.seq !== seq || typeof event.prev !== 'string') return undefined;
+      if (value.hash !== chainHash(event.prev, eventBytes)) return undefined;
+      return { head: { seq, hash: value.hash }, state: this.reducer.decode(value.state) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeCheckpoint(snap: ChainSnapshot<S>): Promise<void> {
+    const body = { seq: snap.head.seq, hash: snap.head.hash, state: this.reducer.encode(snap.state) };
+    try {
+      await this.objects.putIfAbsent(`${this.checkpoints}${seqName(snap.head.seq)}`, utf8.encode(canonicalize(body)));
+    } catch {
+      // Only an optimisation: the next cold read uses an earlier checkpoint or event 1.
+    }
   }
 
   /** Brings the cached snapshot up to date by probing the slots after its head (O(new events)). */
@@ -162,7 +255,7 @@ export class HashChain<S> {
     const snap = this.snapshot;
     for (;;) {
       const seq = snap.head.seq + 1;
-      const bytes = await this.objects.get(`${this.prefix}${seqName(seq)}`);
+      const bytes = await this.objects.get(this.eventKey(seq));
       if (!bytes) return snap;
       this.applyStored(snap, seq, bytes);
     }
@@ -203,9 +296,10 @@ export class HashChain<S> {
           at: this.now().toISOString(),
         };
         const bytes = utf8.encode(canonicalize(event));
-        const put = await this.objects.putIfAbsent(`${this.prefix}${seqName(seq)}`, bytes);
+        const put = await this.objects.putIfAbsent(this.eventKey(seq), bytes);
         if (put === 'created') {
           this.applyStored(snap, seq, bytes);
+          if (this.checkpointEvery > 0 && seq % this.checkpointEvery === 0) await this.writeCheckpoint(snap);
           return decision.result(event);
         }
         // Another writer took this slot: back off with jitter so racing writers spread out, then re-read.
@@ -213,7 +307,7 @@ export class HashChain<S> {
       }
       throw new WorldloopError(
         'ERR_LEDGER_CONTENTION',
-        `${this.prefix}: gave up after ${this.maxAttempts} attempts lost to concurrent writers`,
+        `${this.root}: gave up after ${this.maxAttempts} attempts lost to concurrent writers`,
       );
     });
   }
@@ -225,49 +319,50 @@ export class HashChain<S> {
     return run;
   }
 
-  /** Reads every stored event from scratch (ignoring the cache) and checks the chain end to end. */
+  /**
+   * Reads every stored event from scratch (ignoring the cache and the checkpoints' states) and checks the
+   * chain end to end: names, JCS form, sequence, hash links, every rule, and every checkpoint.
+   */
   async verify(): Promise<ChainVerification> {
-    const v = await this.readAll();
-    return { ok: v.ok, events: v.events, head: v.head, problems: v.problems };
-  }
-
-  private async readAll(): Promise<ChainVerification & { state: S }> {
-    const keys = await this.objects.list(this.prefix);
-    const problems: string[] = [];
-    const slots: number[] = [];
-    for (const key of keys) {
-      const name = key.slice(this.prefix.length);
-      if (!SEQ_NAME.test(name)) problems.push(`unexpected object ${key}`);
-      else slots.push(Number(name));
-    }
+    const inv = await this.inventory();
+    const problems = [...inv.problems];
+    const pendingCheckpoints = new Set(inv.checkpoints);
     let state = this.reducer.initial();
     let head: ChainHead = { seq: 0, hash: GENESIS_HASH };
-    let events = 0;
-    // Keys are sorted and zero-padded, so slot i must hold seq i+1; a hole means an event was removed.
-    for (const [i, seq] of slots.entries()) {
-      if (seq !== i + 1) {
-        problems.push(`event ${i + 1} is missing (next stored event is ${seq})`);
-        break;
+    const contiguous = inv.events.filter((seq, i) => seq === i + 1);
+    outer: for (let start = 0; start < contiguous.length; start += READ_BATCH) {
+      const batch = contiguous.slice(start, start + READ_BATCH);
+      const bytes = await Promise.all(batch.map((seq) => this.objects.get(this.eventKey(seq))));
+      for (const [i, seq] of batch.entries()) {
+        const b = bytes[i];
+        if (!b) {
+          problems.push(`event ${seq} vanished while reading`);
+          break outer;
+        }
+        const checked = checkEvent(b, seq, head.hash);
+        if (!checked.ok) {
+          problems.push(checked.problem);
+          break outer;
+        }
+        try {
+          state = this.reducer.apply(state, checked.event);
+        } catch (err) {
+          problems.push(`event ${seq} breaks a rule: ${(err as Error).message}`);
+          break outer;
+        }
+        head = { seq, hash: checked.hash };
+        if (pendingCheckpoints.delete(seq)) {
+          const cp = await this.objects.get(`${this.checkpoints}${seqName(seq)}`);
+          const expected = canonicalize({ seq, hash: head.hash, state: this.reducer.encode(state) });
+          if (!cp || Buffer.from(cp).toString('utf8') !== expected) {
+            problems.push(`checkpoint ${seq} does not match the state recomputed from events 1..${seq}`);
+          }
+        }
       }
-      const bytes = await this.objects.get(`${this.prefix}${seqName(seq)}`);
-      if (!bytes) {
-        problems.push(`event ${seq} vanished while reading`);
-        break;
-      }
-      const checked = checkEvent(bytes, seq, head.hash);
-      if (!checked.ok) {
-        problems.push(checked.problem);
-        break;
-      }
-      try {
-        state = this.reducer.apply(state, checked.event);
-      } catch (err) {
-        problems.push(`event ${seq} breaks a rule: ${(err as Error).message}`);
-        break;
-      }
-      head = { seq, hash: checked.hash };
-      events = seq;
     }
-    return { ok: problems.length === 0, events, head, problems, state };
+    for (const seq of pendingCheckpoints) {
+      if (seq > head.seq) problems.push(`checkpoint ${seq} is beyond the last verified event ${head.seq}`);
+    }
+    return { ok: problems.length === 0, events: head.seq, head, problems };
   }
 }

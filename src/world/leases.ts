@@ -9,6 +9,7 @@ import {
   type AppendDecision,
   type ChainEvent,
   type ChainHead,
+  type ChainReducer,
   type ChainSnapshot,
   type ChainVerification,
   type HashChainOptions,
@@ -52,8 +53,14 @@ function idOf(event: ChainEvent): string {
   return event.execution_id;
 }
 
-const leaseReducer = {
+const leaseReducer: ChainReducer<LeaseState> = {
   initial: (): LeaseState => ({ active: new Map() }),
+  encode: (state) => ({ active: [...state.active.values()] }),
+  decode: (value) => {
+    const v = value as { active?: Lease[] };
+    if (!Array.isArray(v.active)) throw new Error('malformed lease checkpoint');
+    return { active: new Map(v.active.map((l) => [l.execution_id, { ...l, paths: [...l.paths] }])) };
+  },
   apply(state: LeaseState, event: ChainEvent): LeaseState {
     switch (event.type) {
       case 'lease.acquire': {
@@ -86,7 +93,7 @@ export class Leases {
   private readonly chain: HashChain<LeaseState>;
 
   constructor(objects: ObjectStore, options: HashChainOptions = {}) {
-    this.chain = new HashChain(objects, `${NAMESPACES.leases}events/`, leaseReducer, options);
+    this.chain = new HashChain(objects, NAMESPACES.leases, leaseReducer, options);
   }
 
   /**

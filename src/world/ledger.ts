@@ -115,9 +115,21 @@ function field(event: ChainEvent, name: string, kind: 'int' | 'string'): number 
   return v as number | string;
 }
 
+interface EncodedPlanState extends Omit<PlanState, 'reservations'> {
+  reservations: Reservation[];
+}
+
 function planReducer(planKey: string): ChainReducer<PlanState | undefined> {
   return {
     initial: () => undefined,
+    encode: (state) =>
+      state ? ({ ...state, reservations: [...state.reservations.values()] } satisfies EncodedPlanState) : null,
+    decode: (value) => {
+      if (value === null) return undefined;
+      const v = value as EncodedPlanState;
+      if (v.key !== planKey || !Array.isArray(v.reservations)) throw new Error('checkpoint is not of this plan');
+      return { ...v, reservations: new Map(v.reservations.map((r) => [r.execution_id, { ...r }])) };
+    },
     apply(state, event) {
       const type = event.type as PlanEventType;
       if (!PLAN_EVENT_TYPES.includes(type)) throw new Error(`unknown event type ${event.type}`);
@@ -220,7 +232,7 @@ export class Ledger {
     validatePlanKey(key);
     let chain = this.chains.get(key);
     if (!chain) {
-      chain = new HashChain(this.objects, `${NAMESPACES.plans}${key}/events/`, planReducer(key), this.options);
+      chain = new HashChain(this.objects, `${NAMESPACES.plans}${key}/`, planReducer(key), this.options);
       this.chains.set(key, chain);
     }
     return chain;

@@ -173,6 +173,6 @@ describe('append cost on a long chain', () => {
         `verify ${verifyMs.toFixed(1)} ms`,
     );
     // Wall-clock bound only against pathologies (this machine is shared; fsync latency is noisy).
-    expect(pct(last, 0.5)).toBeLessThan(100);
+    expect(pct(last, 0.5)).toBeLessThan(1000);
   });
 });

@@ -217,4 +217,52 @@ describe('the hash chain', () => {
     );
     expect(await codeOf(ledger.reserve('p', 'c', 1))).toBe('ERR_LEDGER_BROKEN');
   });
+
+  describe('checkpoints', () => {
+    async function chainWithCheckpoints(): Promise<Ledger> {
+      const l = new Ledger(store, { checkpointEvery: 4 });
+      await l.createPlan('p', 1000);
+      for (let i = 0; i < 5; i++) {
+        await l.reserve('p', `e${i}`, 10);
+        await l.charge('p', `e${i}`, 5);
+      }
+      return l; // 11 events: checkpoints after events 4 and 8
+    }
+
+    it('a new process starts from the latest checkpoint and reads only the events after it', async () => {
+      const warm = await chainWithCheckpoints();
+      expect((await readdir(join(dir, 'plans', 'p', 'checkpoints'))).sort()).toEqual(['000000000004', '000000000008']);
+      const reads: string[] = [];
+      const counting = Object.assign(Object.create(store) as LocalObjectStore, {
+        get: (k: string) => (reads.push(k), store.get(k)),
+      });
+      const cold = new Ledger(counting, { checkpointEvery: 4 });
+      expect(await cold.getPlan('p')).toEqual(await warm.getPlan('p'));
+      const eventReads = reads.filter((k) => k.includes('/events/')).map((k) => Number(k.slice(-12)));
+      expect(eventReads.sort((a, b) => a - b)).toEqual([8, 9, 10, 11]);
+      expect((await cold.verifyPlan('p')).ok).toBe(true);
+    });
+
+    it('verify recomputes every checkpoint; a forged checkpoint state is reported', async () => {
+      await chainWithCheckpoints();
+      const file = join(dir, 'plans', 'p', 'checkpoints', '000000000008');
+      const cp = JSON.parse(await readFile(file, 'utf8')) as { state: { spent_micro: number } };
+      cp.state.spent_micro = 0;
+      await unlink(file);
+      await writeFile(file, canonicalize(cp));
+      const v = await ledger.verifyPlan('p');
+      expect(v.ok).toBe(false);
+      expect(v.problems).toEqual(['checkpoint 8 does not match the state recomputed from events 1..8']);
+    });
+
+    it('a checkpoint that does not name the real hash of its event is ignored when loading', async () => {
+      const warm = await chainWithCheckpoints();
+      const file = join(dir, 'plans', 'p', 'checkpoints', '000000000008');
+      const cp = JSON.parse(await readFile(file, 'utf8')) as { hash: string; state: { spent_micro: number } };
+      await unlink(file);
+      await writeFile(file, canonicalize({ ...cp, hash: GENESIS_HASH, state: { ...cp.state, spent_micro: 0 } }));
+      expect(await new Ledger(store).getPlan('p')).toEqual(await warm.getPlan('p'));
+      expect((await ledger.verifyPlan('p')).ok).toBe(false);
+    });
+  });
 });
