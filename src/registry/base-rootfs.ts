@@ -102,7 +102,8 @@ export function closureFromDepends(output: string, roots: readonly string[], arc
       continue;
     }
     if (!current) continue;
-    const dep = /^ {2}(\|)?(?:Pre)?Depends: (.+)$/.exec(line);
+    // `  Depends: x` or, for all but the last member of an or-group, ` |Depends: x`.
+    const dep = /^ ( |\|)(?:Pre)?Depends: (.+)$/.exec(line);
     if (dep) {
       const target = dep[2]!.trim();
       const isVirtual = target.startsWith('<');
