@@ -1,6 +1,7 @@
 // The logger's shape: one JSON line per record, the §9 context bound through child loggers, levels, and
 // the lifecycle events helper.
 import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import {
@@ -116,6 +117,30 @@ describe('createLogger', () => {
         msg: `pinned ${digest}`,
       }),
     );
+  });
+});
+
+describe('why redaction sits on the finished line (hooks.streamWrite), not in formatters.log', () => {
+  it('a formatters.log redactor misses the message, child bindings and the err serializer output', () => {
+    const secret = 'why-not-formatters-1234';
+    const redactor = new Redactor();
+    redactor.register(secret);
+    const alternative = capture();
+    const viaFormatter = pino(
+      { formatters: { log: (object) => redactor.redactValue(object) } },
+      alternative.destination,
+    );
+    viaFormatter.child({ bound: secret }).info({ nested: { v: secret } }, `message ${secret}`);
+    const [record] = alternative.records();
+    expect(record!.nested).toEqual({ v: '[REDACTED]' }); // the merge object is covered …
+    expect(record!.msg).toContain(secret); // … the message is not …
+    expect(record!.bound).toBe(secret); // … nor the bindings.
+
+    const ours = capture();
+    createLogger({ destination: ours.destination, redactor })
+      .child({ bound: secret })
+      .info({ nested: { v: secret } }, `message ${secret}`);
+    expect(ours.chunks.join('')).not.toContain(secret);
   });
 });
 
