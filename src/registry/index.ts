@@ -15,3 +15,26 @@ export {
   type ValidateOptions,
 } from './registry';
 export { REGISTRY_MODULE_PREFIX, bundleProcessor, type BundleOptions } from './bundle';
+export {
+  MEDIA_TYPES,
+  OciClient,
+  formatImageRef,
+  isDigest,
+  parseImageRef,
+  parseRepository,
+  sha256Digest,
+  type ImageRef,
+  type Manifest,
+  type OciClientOptions,
+} from './oci-client';
+export {
+  REQUIRED_PLATFORMS,
+  assertIndexPlatforms,
+  buildProcessorImage,
+  majorTag,
+  platformsOfIndex,
+  type BuiltImage,
+  type IndexPlatforms,
+} from './image-builder';
+export { buildAndPush, type BuildOptions, type BuildReport } from './build-push';
+export { pinProblems, pinRegistry, readPinnedStates, readPublished, type PinReport, type Profile } from './pin';
