@@ -198,7 +198,8 @@ async function checkFile(
       const target = join(root, entry.build[key]);
       if (relative(root, target).startsWith('..')) add([...prefix, 'build', key], 'must stay inside the repository');
     }
-    if (problems.length === before) records.push({ entry, file: abs, listIndex: isList ? i : null });
+    // A misplaced file contributes no entry: its problem is already reported, a duplicate would be noise.
+    if (problems.length === before && nsName) records.push({ entry, file: abs, listIndex: isList ? i : null });
   });
   return { problems, records };
 }
