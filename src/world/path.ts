@@ -46,6 +46,8 @@ const RESERVED_KEYS = new Set(RESERVED_SEGMENTS.map(foldKey));
 const SCHEME_PREFIX = /^[Ww][Oo][Rr][Ll][Dd]:\/\//;
 const WORLD_SCHEME_TYPO = /^world:/i;
 const OTHER_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+// ASCII is its own NFC; skipping ICU for it keeps the common case cheap.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 const fail = (code: ErrorCode, message: string): CanonResult => ({ ok: false, code, message });
 
@@ -101,7 +103,7 @@ export function canonicalise(raw: string, expected?: SelectorKind): CanonResult 
   }
 
   // Rule 4: one Unicode spelling per name.
-  const segments = decoded.map((s) => s.normalize('NFC'));
+  const segments = decoded.map((s) => (PRINTABLE_ASCII.test(s) ? s : s.normalize('NFC')));
 
   // Rule 5: after decoding, so %2e%2E is caught too.
   for (const [i, seg] of segments.entries()) {
@@ -112,7 +114,8 @@ export function canonicalise(raw: string, expected?: SelectorKind): CanonResult 
 
   // Rule 6: reserved names, compared as a case-insensitive disk would.
   for (const [i, seg] of segments.entries()) {
-    if (RESERVED_KEYS.has(foldKey(seg))) {
+    // Only a segment starting with '.' can fold to one (no case map or decomposition yields '.').
+    if (seg.startsWith('.') && RESERVED_KEYS.has(foldKey(seg))) {
       return fail(
         'ERR_FORBIDDEN_SEGMENT',
         `segment ${i + 1} ${show(seg)} is reserved (${RESERVED_SEGMENTS.join(', ')})`,
