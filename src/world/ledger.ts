@@ -156,7 +156,10 @@ function planReducer(planKey: string): ChainReducer<PlanState | undefined> {
         case 'reserve': {
           const id = field(event, 'execution_id', 'string') as string;
           const amount = field(event, 'amount_micro', 'int') as number;
-          if (state.reservations.has(id)) throw new Error(`second reserve for ${id}`);
+          const prior = state.reservations.get(id);
+          if (prior && prior.status !== 'released') {
+            throw new Error(`second reserve for ${id} while its reservation is ${prior.status}`);
+          }
           if (amount > available(state)) throw new Error(`reserve ${amount} for ${id} overdraws ${available(state)}`);
           state.reservations.set(id, {
             execution_id: id,
@@ -285,8 +288,9 @@ export class Ledger {
   }
 
   /**
-   * Reserves `amountMicro` for an execution. Idempotent: an execution that already has a reservation gets
-   * it back unchanged (whatever amount it asks for now). ERR_BUDGET_EXCEEDED when it would overdraw.
+   * Reserves `amountMicro` for an execution. Idempotent: an execution with an open or charged reservation
+   * gets it back unchanged (whatever amount it asks for now); a released one is reserved again.
+   * ERR_BUDGET_EXCEEDED when it would overdraw.
    */
   async reserve(key: string, executionId: string, amountMicro: number): Promise<ReservationResult> {
     validateExecutionId(executionId);
@@ -294,8 +298,11 @@ export class Ledger {
     return this.chain(key).append((snap: Snap): AppendDecision<ReservationResult> => {
       const s = mustExist(key, snap);
       const existing = s.reservations.get(executionId);
-      if (existing)
+      // A released reservation re-opens: Reserve may be retried after it gave its budget back itself (e.g.
+      // after a failed lease), and that retry must hold money again before Execute runs.
+      if (existing && existing.status !== 'released') {
         return { kind: 'done', result: { appended: false, reservation: { ...existing }, plan: view(snap) } };
+      }
       if (amountMicro > available(s)) {
         throw new WorldloopError(
           'ERR_BUDGET_EXCEEDED',

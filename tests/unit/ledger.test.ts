@@ -103,11 +103,17 @@ describe('plans', () => {
     expect((await ledger.release('p', 'e2')).appended).toBe(false);
     expect(await codeOf(ledger.charge('p', 'e2', 1))).toBe('ERR_BUDGET_EXCEEDED');
     expect(await ledger.release('p', 'never-reserved')).toMatchObject({ appended: false, reservation: undefined });
+    // Reserve retried after it released its own reservation (e.g. a failed lease) holds money again.
+    const again = await ledger.reserve('p', 'e2', 10);
+    expect(again).toMatchObject({ appended: true, reservation: { status: 'reserved', amount_micro: 10 } });
+    expect((await ledger.charge('p', 'e2', 10)).plan).toMatchObject({ spent_micro: 60, reserved_micro: 0 });
+    expect((await ledger.verifyPlan('p')).ok).toBe(true);
+    await ledger.reserve('p', 'e3', 40);
     expect(await ledger.getPlan('p')).toMatchObject({
-      spent_micro: 50,
-      reserved_micro: 0,
-      available_micro: 50,
-      events: 5,
+      spent_micro: 60,
+      reserved_micro: 40,
+      available_micro: 0,
+      events: 8,
     });
   });
 
