@@ -166,6 +166,68 @@ function layoutOf(args: InvokeArgs): Layout {
   };
 }
 
+/**
+ * The hardened container configuration for one execution (DESIGN.md §8). Exported so that a benchmark or
+ * a person can run the same image under exactly the same constraints without the adapter around it.
+ */
+export function containerCreateOptions(
+  a: InvokeArgs,
+  runRef: string,
+  egressNetwork = 'bridge',
+): Dockerode.ContainerCreateOptions {
+  const paths = layoutOf(a);
+  const network = a.mode === 'real' && a.runtime.network === 'egress' ? egressNetwork : 'none';
+  const memory = a.runtime.memory_mb * 1024 * 1024;
+  const binds = [`${paths.workdir}:/work:ro`, `${paths.out}:/work/out:rw`];
+  if (a.mode === 'real' && Object.keys(a.secrets).length > 0) binds.push(`${paths.secrets}:/run/secrets:ro`);
+  const gpu = /^([a-z0-9-]+)(?::([1-8]))?$/.exec(a.runtime.gpu);
+  return {
+    name: containerName(a.execution_id),
+    platform: `linux/${a.platform}`,
+    Image: runRef,
+    Cmd: [
+      '--inputs',
+      '@/work/inputs.json',
+      '--write-prefix',
+      a.write_prefix,
+      '--execution-id',
+      a.execution_id,
+      '--mode',
+      a.mode,
+      '--out',
+      '/work/out',
+    ],
+    User: CONTAINER_USER,
+    Labels: {
+      [LABELS.executionId]: a.execution_id,
+      [LABELS.processorRef]: a.processor_ref,
+      [LABELS.mode]: a.mode,
+    },
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    HostConfig: {
+      NetworkMode: network,
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': TMPFS_OPTIONS },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: a.runtime.pids,
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(a.runtime.cpu * 1e9),
+      Binds: binds,
+      RestartPolicy: { Name: 'no' },
+      AutoRemove: false,
+      ...(gpu && gpu[1] !== 'none'
+        ? { DeviceRequests: [{ Count: Number(gpu[2] ?? 1), Capabilities: [['gpu']] }] }
+        : {}),
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------- engine errors
 
 const UNREACHABLE = new Set([
@@ -438,64 +500,9 @@ class DockerRun {
     return ref;
   }
 
-  #createOptions(runRef: string): Dockerode.ContainerCreateOptions {
-    const a = this.#args;
-    const network =
-      a.mode === 'real' && a.runtime.network === 'egress' ? (this.#deps.egressNetwork ?? 'bridge') : 'none';
-    const memory = a.runtime.memory_mb * 1024 * 1024;
-    const binds = [`${this.#paths.workdir}:/work:ro`, `${this.#paths.out}:/work/out:rw`];
-    if (this.#hasSecrets()) binds.push(`${this.#paths.secrets}:/run/secrets:ro`);
-    const gpu = /^([a-z0-9-]+)(?::([1-8]))?$/.exec(a.runtime.gpu);
-    return {
-      name: this.#name,
-      platform: `linux/${a.platform}`,
-      Image: runRef,
-      Cmd: [
-        '--inputs',
-        '@/work/inputs.json',
-        '--write-prefix',
-        a.write_prefix,
-        '--execution-id',
-        a.execution_id,
-        '--mode',
-        a.mode,
-        '--out',
-        '/work/out',
-      ],
-      User: CONTAINER_USER,
-      Labels: {
-        [LABELS.executionId]: a.execution_id,
-        [LABELS.processorRef]: a.processor_ref,
-        [LABELS.mode]: a.mode,
-      },
-      Tty: false,
-      OpenStdin: false,
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      HostConfig: {
-        NetworkMode: network,
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': TMPFS_OPTIONS },
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        PidsLimit: a.runtime.pids,
-        Memory: memory,
-        MemorySwap: memory,
-        NanoCpus: Math.round(a.runtime.cpu * 1e9),
-        Binds: binds,
-        RestartPolicy: { Name: 'no' },
-        AutoRemove: false,
-        ...(gpu && gpu[1] !== 'none'
-          ? { DeviceRequests: [{ Count: Number(gpu[2] ?? 1), Capabilities: [['gpu']] }] }
-          : {}),
-      },
-    };
-  }
-
   /** Creates the container; undefined when the name is already taken (a concurrent attempt won). */
   async #create(runRef: string): Promise<Dockerode.Container | undefined> {
-    const opts = this.#createOptions(runRef);
+    const opts = containerCreateOptions(this.#args, runRef, this.#deps.egressNetwork);
     const network = opts.HostConfig?.NetworkMode ?? 'none';
     if (network !== 'none') await this.#checkNetwork(network);
     try {
@@ -697,9 +704,6 @@ class DockerRun {
     let termination: Termination = 'exited';
     if (current.State.Running || current.State.Paused || current.State.Restarting) {
       termination = await this.#waitForExit(container, current);
-    } else if (this.#looksTimedOut(current)) {
-      // A previous attempt killed it for its timeout and died before recording that.
-      termination = 'timeout';
     }
     await atMost(logsDone, 2_000);
     const final = await this.#inspect(info.Id);
@@ -707,6 +711,9 @@ class DockerRun {
       const recorded = await this.#readRecorded();
       return recorded ? this.#outcome(recorded, true) : undefined;
     }
+    // Another attempt (or one that died before recording it) killed the container at its deadline: that
+    // is a timeout, not a processor that chose to exit 137.
+    if (termination === 'exited' && this.#looksTimedOut(final)) termination = 'timeout';
     return this.#finalise(container, final, termination, tail, adopted);
   }
 
@@ -811,7 +818,10 @@ class DockerRun {
   ): Promise<InvokeOutcome> {
     const now = new Date().toISOString();
     const started_at = isoOf(info.State.StartedAt) ?? now;
-    const finished_at = isoOf(info.State.FinishedAt) ?? (termination === 'exited' ? started_at : now);
+    const reported = isoOf(info.State.FinishedAt) ?? (termination === 'exited' ? started_at : now);
+    // Docker stamps StartedAt once the process is running, so a very short run can "finish" a few ms
+    // before it started; keep the pair ordered.
+    const finished_at = Date.parse(reported) < Date.parse(started_at) ? started_at : reported;
     const exit_code = termination === 'exited' ? info.State.ExitCode : null;
     const stderr_tail = this.#redact(tail.text());
     const envelope = await this.#envelope(

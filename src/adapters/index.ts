@@ -5,6 +5,7 @@ export {
   HEARTBEAT_INTERVAL_MS,
   LABELS,
   TMPFS_OPTIONS,
+  containerCreateOptions,
   containerName,
   createDockerAdapter,
   parsePinnedImage,

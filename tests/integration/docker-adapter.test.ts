@@ -15,7 +15,7 @@ import { REPO_ROOT, config } from '../../src/config';
 import type { Runtime } from '../../src/contracts';
 import { WorldloopError } from '../../src/contracts/errors';
 import type { Adapter, InvokeArgs, InvokeOutcome } from '../../src/adapters/adapter';
-import { LABELS, containerName, createDockerAdapter } from '../../src/adapters/docker-adapter';
+import { LABELS, containerCreateOptions, containerName, createDockerAdapter } from '../../src/adapters/docker-adapter';
 import { connectDocker } from '../../src/adapters/docker-engine';
 import { Redactor } from '../../src/log/redactor';
 
@@ -337,6 +337,33 @@ describe('docker adapter: adoption', () => {
     expect(out.envelope.status).toBe('success');
     expect(out.stderr_tail).toContain('from the orphan');
     expect(await createEvents(args.execution_id, since)).toBe(1);
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+  });
+});
+
+describe('docker adapter: adoption of half-done attempts', () => {
+  it('starts a container whose creator died before preparing it, after preparing it itself', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const args = await argsFor(WRITE_OUTPUTS);
+    // What a worker leaves behind when it dies right after `create`: the container exists, nothing else.
+    await docker.createContainer(containerCreateOptions(args, imageRef));
+    const quick = createDockerAdapter({ docker, preparedWaitMs: 200 });
+    const out = await quick.invoke(args);
+    expect(out.adopted).toBe(true);
+    expect(out.envelope.status).toBe('success');
+    expect(await readFile(join(out.out_dir, 'outputs/hello.txt'), 'utf8')).toContain(args.execution_id);
+    expect(await createEvents(args.execution_id, since)).toBe(1);
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+  });
+
+  it('two attempts supervising one container agree that it timed out', async () => {
+    const args = await argsFor('sleep 30', { runtime: { ...RUNTIME, timeout_s: 2 } });
+    const first = adapter.invoke(args);
+    await waitForContainer(containerName(args.execution_id));
+    const [a, b] = await Promise.all([first, adapter.invoke(args)]);
+    expect(errorOf(a).code).toBe('ERR_TIMEOUT');
+    expect(errorOf(b).code).toBe('ERR_TIMEOUT');
+    expect(b.adopted).toBe(true);
     expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
   });
 });
