@@ -38,7 +38,10 @@ export interface ObjectStore {
 // disk, and free of anything a shell or URL would reinterpret. `.`/`..` and empty segments are refused so a
 // key can never walk out of the store root.
 const SEGMENT = /^[A-Za-z0-9._~%@=+-]{1,255}$/;
-export const MAX_KEY_BYTES = 1024;
+// World paths are at most 1024 UTF-8 bytes canonical; percent-encoding every byte of them (store-keys.ts)
+// can triple that, so keys may be up to ~3.1 KB — within Linux PATH_MAX under any sensible root. An S3
+// backend (1024-byte keys) needs a denser mapping of the index namespace; nothing else comes close.
+export const MAX_KEY_BYTES = 3200;
 
 export function validateKey(key: string): string {
   if (key.length === 0 || key.length > MAX_KEY_BYTES) {

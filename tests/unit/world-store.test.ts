@@ -156,6 +156,16 @@ describe('WorldStore', () => {
     expect(await world.stat('world://artifacts/ü/A%2541')).toMatchObject({ path: 'world://artifacts/ü/A%2541' });
   });
 
+  it('binds the longest canonical path of the most expensive characters', async () => {
+    // 15 segments of 33 × "é" (66 bytes, 198 encoded characters each): about 1,000 canonical bytes.
+    const seg = 'é'.repeat(33);
+    const path = `world://artifacts/${Array(15).fill(seg).join('/')}`;
+    expect(new TextEncoder().encode(path).byteLength).toBeLessThanOrEqual(1024);
+    expect(await land(path, 'deep')).toBe('created');
+    expect(text(await world.readBytes(path))).toBe('deep');
+    expect((await world.list(`world://artifacts/${seg}/`)).map((e) => e.path)).toEqual([path]);
+  });
+
   it('an exact path and paths below it coexist', async () => {
     await land('world://artifacts/n', 'file');
     await land('world://artifacts/n/child', 'child');
