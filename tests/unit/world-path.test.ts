@@ -435,6 +435,15 @@ describe('duplicate-after-canon', () => {
     );
   });
 
+  it('no code point but "." folds to a key starting with "." (the reserved-segment fast path relies on it)', () => {
+    const offenders: string[] = [];
+    for (let c = 0; c <= 0x10ffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      if (c !== 0x2e && foldKey(String.fromCodePoint(c)).startsWith('.')) offenders.push(c.toString(16));
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('folds with the full mappings (fold keys)', () => {
     expect(foldKey('Straße')).toBe(foldKey('STRASSE'));
     expect(foldKey('\u212a')).toBe('k');
