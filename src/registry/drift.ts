@@ -1,0 +1,216 @@
+// The drift audit (DESIGN.md §10): what each environment runs or publishes, compared with the registry
+// pins — digests only, never tags or timestamps. Two sources per environment:
+//   - the OCI registry: the digest behind the environment's tag (`<image.repository>:<env>`), which a
+//     deploy or promotion moves;
+//   - `deployments/<env>.json`, written by a deploy or promotion: the digests it rolled out.
+// Either source disagreeing with the pin is drift. On dev and staging drift is reported; on main it fails
+// closed (the caller exits non-zero / the workflow fails), and so does anything main cannot prove.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { WorldloopError } from '../contracts/errors';
+import { OciDigestSchema, type Platform } from '../contracts/schemas';
+import type { OciClient } from './oci-client';
+import { readPinnedStates } from './pin';
+
+export const ENVIRONMENTS = ['dev', 'staging', 'main'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export function isEnvironment(value: string): value is Environment {
+  return (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/** The environment's tag in each processor repository. */
+export function environmentTag(env: Environment): string {
+  return env;
+}
+
+const PinRefSchema = z.string().regex(/@sha256:[0-9a-f]{64}$/, 'expected <repository>@sha256:<64 hex>');
+
+/** `deployments/<env>.json`: what the last deploy or promotion of that environment rolled out. */
+export const DeploymentsFileSchema = z.strictObject({
+  environment: z.enum(ENVIRONMENTS),
+  processors: z.record(
+    z.string(),
+    z.strictObject({
+      index: OciDigestSchema.optional(),
+      platforms: z.strictObject({ amd64: PinRefSchema.optional(), arm64: PinRefSchema.optional() }).optional(),
+      deployed_at: z.string().optional(),
+      by: z.string().optional(),
+    }),
+  ),
+});
+export type DeploymentsFile = z.infer<typeof DeploymentsFileSchema>;
+
+/** The pins the audit compares against (plain data: it crosses the Temporal activity boundary). */
+export interface PinSnapshot {
+  readonly ref: string;
+  readonly repository: string;
+  readonly index: string | null;
+  readonly platforms: Partial<Record<Platform, string>>;
+}
+
+export interface DeployedSnapshot {
+  readonly ref: string;
+  /** index digest behind `<repository>:<env>`, null when the tag does not exist */
+  readonly tag: string;
+  readonly tagDigest: string | null;
+  /** from deployments/<env>.json, null when the file or the processor is absent */
+  readonly recorded: { readonly index: string | null; readonly platforms: Partial<Record<Platform, string>> } | null;
+}
+
+export type DriftStatus = 'ok' | 'drift' | 'unpinned' | 'undeployed';
+
+export interface DriftRow {
+  readonly ref: string;
+  readonly pinned: string | null;
+  /** the deployed digest that differs from the pin, else the first one that matches */
+  readonly deployed: string | null;
+  readonly source: string;
+  readonly status: DriftStatus;
+  readonly detail: string;
+}
+
+export interface DriftReport {
+  readonly env: Environment;
+  readonly rows: readonly DriftRow[];
+  /** true when the audit must fail: any non-ok row on main (fail closed); never on dev or staging */
+  readonly failed: boolean;
+  readonly counts: Record<DriftStatus, number>;
+}
+
+export async function readPins(registryDir: string): Promise<PinSnapshot[]> {
+  return (await readPinnedStates(registryDir)).map((s) => ({
+    ref: s.ref,
+    repository: s.repository,
+    index: s.index ?? null,
+    platforms: s.platforms,
+  }));
+}
+
+export async function readDeploymentsFile(deploymentsDir: string, env: Environment): Promise<DeploymentsFile | null> {
+  const file = join(deploymentsDir, `${env}.json`);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new WorldloopError('ERR_REGISTRY_INVALID', `${file} is not JSON`);
+  }
+  const parsed = DeploymentsFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new WorldloopError('ERR_REGISTRY_INVALID', `${file} ${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (parsed.data.environment !== env) {
+    throw new WorldloopError('ERR_REGISTRY_INVALID', `${file} says environment ${parsed.data.environment}, not ${env}`);
+  }
+  return parsed.data;
+}
+
+export async function readDeployed(args: {
+  client: OciClient;
+  deploymentsDir: string;
+  env: Environment;
+  pins: readonly PinSnapshot[];
+}): Promise<DeployedSnapshot[]> {
+  const file = await readDeploymentsFile(args.deploymentsDir, args.env);
+  const tag = environmentTag(args.env);
+  const out: DeployedSnapshot[] = [];
+  for (const pin of args.pins) {
+    const tagDigest = (await args.client.headManifest(pin.repository, tag)) ?? null;
+    const rec = file?.processors[pin.ref];
+    out.push({
+      ref: pin.ref,
+      tag: `${pin.repository}:${tag}`,
+      tagDigest,
+      recorded: rec ? { index: rec.index ?? null, platforms: rec.platforms ?? {} } : null,
+    });
+  }
+  return out;
+}
+
+function digestOf(ref: string | undefined | null): string | null {
+  if (!ref) return null;
+  const m = /(sha256:[0-9a-f]{64})$/.exec(ref);
+  return m ? m[1]! : null;
+}
+
+/** Pure: compares digests only. */
+export function compareDrift(
+  env: Environment,
+  pins: readonly PinSnapshot[],
+  deployed: readonly DeployedSnapshot[],
+): DriftReport {
+  const rows: DriftRow[] = [];
+  for (const pin of pins) {
+    const d = deployed.find((x) => x.ref === pin.ref);
+    const pinnedIndex = pin.index && /^sha256:[0-9a-f]{64}$/.test(pin.index) ? pin.index : null;
+    const pinnedPlatform = (p: Platform): string | null => digestOf(pin.platforms[p]);
+    if (!pinnedIndex) {
+      rows.push({
+        ref: pin.ref,
+        pinned: null,
+        deployed: d?.tagDigest ?? null,
+        source: 'registry pin',
+        status: 'unpinned',
+        detail: 'image.index is not a digest; run worldloop pin',
+      });
+      continue;
+    }
+    const observations: { source: string; want: string; got: string }[] = [];
+    if (d?.tagDigest) observations.push({ source: d.tag, want: pinnedIndex, got: d.tagDigest });
+    if (d?.recorded?.index)
+      observations.push({ source: `deployments/${env}.json index`, want: pinnedIndex, got: d.recorded.index });
+    for (const p of ['amd64', 'arm64'] as const) {
+      const got = digestOf(d?.recorded?.platforms[p]);
+      const want = pinnedPlatform(p);
+      if (got) observations.push({ source: `deployments/${env}.json ${p}`, want: want ?? '(not pinned)', got });
+    }
+    if (observations.length === 0) {
+      rows.push({
+        ref: pin.ref,
+        pinned: pinnedIndex,
+        deployed: null,
+        source: '-',
+        status: 'undeployed',
+        detail: `no ${env} tag and no deployments/${env}.json record`,
+      });
+      continue;
+    }
+    const bad = observations.filter((o) => o.got !== o.want);
+    const shown = bad[0] ?? observations[0]!;
+    rows.push({
+      ref: pin.ref,
+      pinned: shown.want,
+      deployed: shown.got,
+      source: shown.source,
+      status: bad.length > 0 ? 'drift' : 'ok',
+      detail:
+        bad.length > 0
+          ? bad.map((o) => `${o.source} is ${o.got}, pinned ${o.want}`).join('; ')
+          : `${observations.length} digest(s) match`,
+    });
+  }
+  const counts: Record<DriftStatus, number> = { ok: 0, drift: 0, unpinned: 0, undeployed: 0 };
+  for (const r of rows) counts[r.status]++;
+  return { env, rows, failed: env === 'main' && rows.some((r) => r.status !== 'ok'), counts };
+}
+
+/** Everything in one call, for the CLI and CI (the Temporal workflow runs the same three steps). */
+export async function auditDrift(args: {
+  client: OciClient;
+  registryDir: string;
+  deploymentsDir: string;
+  env: Environment;
+}): Promise<DriftReport> {
+  const pins = await readPins(args.registryDir);
+  const deployed = await readDeployed({ ...args, pins });
+  return compareDrift(args.env, pins, deployed);
+}
