@@ -10,7 +10,7 @@ import { chmod, mkdir, mkdtemp, writeFile, chown } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { config } from '../src/config';
+import { REPO_ROOT, config } from '../src/config';
 import { getEntry, loadRegistry, pinnedImage } from '../src/registry';
 import { ensureOciRegistry } from '../src/registry/oci-registry-server';
 import { ensureDevServer } from '../src/temporal/dev-server';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const [dev] = await Promise.all([ensureDevServer(cfg), ensureOciRegistry(cfg)]);
   process.stderr.write('building and pinning images (cached after the first run)…\n');
   const registryDir = await preparedRegistryDir();
-  const entry = getEntry(await loadRegistry(registryDir), 'text/stats@1');
+  const entry = getEntry(await loadRegistry(registryDir, { root: REPO_ROOT }), 'text/stats@1');
   const image = pinnedImage(entry, 'amd64');
   const h = await startLoopHarness({ temporalAddress: dev.address, uiUrl: dev.uiUrl });
   const salt = `${Date.now()}`;

@@ -22,7 +22,7 @@ export const WORLDLOOP_VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'pac
 
 /** Builds every activity dependency once. */
 export async function buildActivityDeps(cfg: Config, client: Client, logger: Logger): Promise<ActivityDeps> {
-  const registry = await loadRegistry(cfg.registryDir);
+  const registry = await loadRegistry(cfg.registryDir, { root: REPO_ROOT });
   const { world, ledger, leases } = openWorld(cfg);
   const docker = connectDocker(cfg);
   const allow = loadAllowList(cfg.secretsAllowFile);

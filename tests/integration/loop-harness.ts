@@ -2,13 +2,16 @@
 // loopback OCI registry, with a private state folder, a private task queue and a private registry folder
 // whose pins come from a real build of the processors (so tests never depend on committed digests).
 import { Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { cp, mkdtemp } from 'node:fs/promises';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
 import type { Envelope, RunRequest } from '../../src/contracts';
 import { defaultWritePrefix } from '../../src/contracts/write-prefix';
+import { blake3Hex } from '../../src/hashing';
 import { buildAndPush } from '../../src/registry/build-push';
 import { OciClient } from '../../src/registry/oci-client';
 import { pinRegistry } from '../../src/registry/pin';
@@ -17,6 +20,13 @@ import { startWorker, type RunningWorker } from '../../src/temporal/worker';
 import { openWorld, type World } from '../../src/world';
 import { runProcessor } from '../../workflows';
 import { envelopeOf } from '../../src/cli/commands/run-actions';
+
+// Workers log expected failures (the error-path tests) at WARN; keep the test output for real problems.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // already installed in this process
+}
 
 export const FIXTURE_REGISTRY = join(REPO_ROOT, 'tests', 'fixtures', 'registry');
 
@@ -29,15 +39,51 @@ let preparedRegistry: Promise<string> | undefined;
  */
 export function preparedRegistryDir(): Promise<string> {
   preparedRegistry ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'wl-registry-'));
-    await cp(join(REPO_ROOT, 'registry'), dir, { recursive: true });
-    await cp(FIXTURE_REGISTRY, dir, { recursive: true });
+    // Test files run in separate processes; the pinned folder is shared between them (and between runs)
+    // under a name derived from every source that goes into the images, and only while the loopback
+    // registry still serves the pinned index.
+    const key = await sourcesDigest(['registry', 'processors', 'src', 'tests/fixtures/registry', 'tests/fixtures/processors']);
+    const dir = join(tmpdir(), `wl-registry-${key.slice(0, 16)}`);
     const client = new OciClient();
-    await buildAndPush({ registryDir: dir, root: REPO_ROOT, client, refs: [], platforms: ['amd64', 'arm64'] });
-    await pinRegistry({ registryDir: dir, client, profile: 'dev' });
+    if (existsSync(join(dir, '.pinned')) && (await stillPublished(dir, client))) return dir;
+    const work = await mkdtemp(join(tmpdir(), 'wl-registry-build-'));
+    await cp(join(REPO_ROOT, 'registry'), work, { recursive: true });
+    await cp(FIXTURE_REGISTRY, work, { recursive: true });
+    await buildAndPush({ registryDir: work, root: REPO_ROOT, client, refs: [], platforms: ['amd64', 'arm64'] });
+    await pinRegistry({ registryDir: work, client, profile: 'dev' });
+    await writeFile(join(work, '.pinned'), new Date().toISOString());
+    await rm(dir, { recursive: true, force: true });
+    await rename(work, dir).catch(async () => {
+      // Another process published the same folder first; theirs is equivalent.
+      await rm(work, { recursive: true, force: true });
+    });
     return dir;
   })();
   return preparedRegistry;
+}
+
+async function sourcesDigest(roots: string[]): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const abs = join(REPO_ROOT, rel);
+    const entries = await readdir(abs, { withFileTypes: true });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(child);
+      else if (e.isFile()) parts.push(child, blake3Hex(await readFile(join(REPO_ROOT, child))));
+    }
+  };
+  for (const r of roots) await walk(r);
+  return blake3Hex(parts.join('\n'));
+}
+
+async function stillPublished(dir: string, client: OciClient): Promise<boolean> {
+  try {
+    const reports = await pinRegistry({ registryDir: dir, client, profile: 'dev', check: true });
+    return reports.every((r) => r.findings.every((f) => f.status === 'ok'));
+  } catch {
+    return false;
+  }
 }
 
 export interface LoopHarness {

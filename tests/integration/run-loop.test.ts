@@ -103,7 +103,8 @@ describe('error paths', () => {
   });
 
   it('CI=true with real mode → ERR_CI_SAFETY from the CLI before anything starts, and again in Admit', async () => {
-    const before = await docker.listContainers({ all: true });
+    // Any real-mode container created while this test runs would show up here (other suites only run mock).
+    const since = Math.floor(Date.now() / 1000) - 1;
     const cli = await run('node', ['bin/worldloop.js', 'run', 'text/stats@1', '--inputs', '{"text":"x"}', '--mode', 'real'], {
       cwd: REPO_ROOT,
       env: { ...h.env, CI: 'true' },
@@ -123,8 +124,11 @@ describe('error paths', () => {
     } finally {
       await ciHarness.close();
     }
-    const after = await docker.listContainers({ all: true });
-    expect(after.length).toBe(before.length);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const events = await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: ['worldloop.mode=real'] } });
+    const chunks: Buffer[] = [];
+    for await (const chunk of events as AsyncIterable<Buffer>) chunks.push(chunk);
+    expect(Buffer.concat(chunks).toString().trim()).toBe('');
   });
 
   it('timeout → ERR_TIMEOUT, the container is gone and the budget released', async () => {
