@@ -6,6 +6,7 @@
 // the rest returns to the budget) or reserved → released (compensation). Every call is idempotent per
 // execution_id, so Temporal may retry Reserve, Settle and the compensation freely.
 import { assertNever, WorldloopError } from '../contracts/errors';
+import { PlanKeySchema } from '../contracts/schemas';
 import {
   HashChain,
   type AppendDecision,
@@ -76,14 +77,15 @@ export interface PlanVerification {
   problems: string[];
 }
 
-const PLAN_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 
+/** The run request's rule (PlanKeySchema), so no plan can be created that a run could not name. */
 export function validatePlanKey(key: string): string {
-  if (!PLAN_KEY.test(key) || key.includes('..')) {
+  const parsed = PlanKeySchema.safeParse(key);
+  if (!parsed.success) {
     throw new WorldloopError(
       'ERR_USAGE',
-      `plan key ${JSON.stringify(key)} must be 1–128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      `plan key ${JSON.stringify(key)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
     );
   }
   return key;

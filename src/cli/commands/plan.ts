@@ -80,7 +80,7 @@ export function register(program: Command): void {
   plan
     .command('create')
     .description('Create a plan with a budget. Creating it again with the same budget is a no-op.')
-    .argument('<key>', "plan key: letters, digits, '.', '_', '-' (at most 128)")
+    .argument('<key>', "plan key: 1–64 of a-z, 0-9, '.', '_', '-'")
     .requiredOption('--budget-usd <amount>', 'budget in USD, at most 6 decimals (stored as integer micro-dollars)')
     .option('--json', 'print the plan as one JSON object')
     .addHelpText(
