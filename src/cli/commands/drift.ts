@@ -27,8 +27,8 @@ export function parseInterval(value: string): number {
   return ms;
 }
 
-export function driftScheduleId(env: Environment): string {
-  return `drift-audit-${env}`;
+export function driftScheduleId(env: Environment, prefix = 'drift-audit'): string {
+  return `${prefix}-${env}`;
 }
 
 export interface ScheduleResult {
@@ -43,15 +43,15 @@ export interface ScheduleResult {
  */
 export async function ensureDriftSchedule(
   client: Client,
-  args: { env: Environment; everyMs: number; taskQueue: string },
+  args: { env: Environment; everyMs: number; taskQueue: string; idPrefix?: string },
 ): Promise<ScheduleResult> {
-  const scheduleId = driftScheduleId(args.env);
+  const scheduleId = driftScheduleId(args.env, args.idPrefix);
   const action: ScheduleOptionsAction = {
     type: 'startWorkflow',
     workflowType: 'driftAudit',
     args: [{ env: args.env }],
     taskQueue: args.taskQueue,
-    workflowId: `drift-audit/${args.env}`,
+    workflowId: `${args.idPrefix ?? 'drift-audit'}/${args.env}`,
   };
   const spec = { intervals: [{ every: args.everyMs }] };
   const handle = client.schedule.getHandle(scheduleId);
