@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import { blake3Hex } from '../../src/hashing';
 import { LocalObjectStore } from '../../src/world/local-object-store';
-import { validateKey } from '../../src/world/object-store';
+import { validateKey, type ContentCheck } from '../../src/world/object-store';
 import { encodeKeySegment, pathKey, prefixKey } from '../../src/world/store-keys';
 import { WorldStore } from '../../src/world/world-store';
 
@@ -126,6 +126,19 @@ describe('WorldStore', () => {
     expect(d.blake3).toBe(blake3Hex(data));
     expect(d.size_bytes).toBe(data.byteLength);
     expect(await world.putBlobFromFile(src)).toEqual(d);
+  });
+
+  it('refuses a file that changes between hashing and copying, and publishes nothing', async () => {
+    const src = join(dir, 'moving.txt');
+    await writeFile(src, 'before');
+    const sneaky = Object.assign(Object.create(objects) as LocalObjectStore, {
+      putFileIfAbsent: async (key: string, path: string, check?: ContentCheck) => {
+        await appendFile(path, ' and after');
+        return objects.putFileIfAbsent(key, path, check);
+      },
+    });
+    expect(await codeOf(new WorldStore(sneaky).putBlobFromFile(src))).toBe('ERR_DIGEST_MISMATCH');
+    expect(await objects.list('blobs/')).toEqual([]);
   });
 
   it('binds a path once: same digest is unchanged, different digest is ERR_WORLD_CONFLICT', async () => {
