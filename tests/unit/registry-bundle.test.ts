@@ -2,7 +2,7 @@
 // runs as `node main.js …` (the image's entry point) — exercised here with node on a temp work folder, so
 // no Docker is needed.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +70,33 @@ describe('bundleProcessor', () => {
     const chatB = await bundleProcessor(CHAT_ENTRY);
     expect(Buffer.from(chatA).equals(Buffer.from(chatB))).toBe(true);
     expect(Buffer.from(chatA).equals(Buffer.from(stats))).toBe(false);
+  });
+
+  it('gives the same bytes from a copy of the sources at another path (a fresh clone elsewhere)', async () => {
+    const clone = await mkdtemp(join(tmpdir(), 'wl-clone-'));
+    try {
+      for (const item of ['package.json', 'tsconfig.json', 'src', 'processors', 'registry']) {
+        await cp(join(REPO_ROOT, item), join(clone, item), { recursive: true });
+      }
+      // Only what the bundle pulls in, so the copy stays small.
+      const packages = [
+        'zod',
+        'ajv',
+        'ajv-formats',
+        'fast-uri',
+        'json-schema-traverse',
+        'fast-deep-equal',
+        '@noble/hashes',
+        'hash-wasm',
+      ];
+      for (const pkg of packages) {
+        await cp(join(REPO_ROOT, 'node_modules', pkg), join(clone, 'node_modules', pkg), { recursive: true });
+      }
+      const copy = await bundleProcessor(join(clone, 'processors/text/stats/1/src/main.ts'));
+      expect(Buffer.from(copy).equals(Buffer.from(stats))).toBe(true);
+    } finally {
+      await rm(clone, { recursive: true, force: true });
+    }
   });
 
   it('embeds no absolute path of this machine and no build time', () => {
