@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -177,8 +177,44 @@ async function tool(cmd: string, args: string[], cwd?: string): Promise<string> 
   }
 }
 
+/**
+ * A fingerprint of apt's package indexes (names, sizes, mtimes): the resolution below depends on nothing
+ * else, so it is cached under this key until the next `apt-get update` changes a list.
+ */
+async function aptListsFingerprint(arch: Arch): Promise<string | undefined> {
+  const dir = '/var/lib/apt/lists';
+  try {
+    const names = (await readdir(dir))
+      .filter((n) => n.includes('_Packages') || n.endsWith('Release'))
+      .sort(compareBytes);
+    const parts: string[] = [RECIPE_VERSION, arch];
+    for (const n of names) {
+      const st = await stat(join(dir, n));
+      parts.push(`${n} ${st.size} ${st.mtimeMs}`);
+    }
+    return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves the package set for an architecture and what apt would download (no download yet). */
-export async function resolveBasePackages(arch: Arch): Promise<BasePackage[]> {
+export async function resolveBasePackages(arch: Arch, cacheDir: string = baseCacheDir()): Promise<BasePackage[]> {
+  const fingerprint = await aptListsFingerprint(arch);
+  const cacheFile = fingerprint ? join(cacheDir, `resolved-${arch}-${fingerprint}.json`) : undefined;
+  if (cacheFile && existsSync(cacheFile)) {
+    return JSON.parse(await readFile(cacheFile, 'utf8')) as BasePackage[];
+  }
+  const resolved = await resolveWithApt(arch);
+  if (cacheFile) {
+    await mkdir(cacheDir, { recursive: true });
+    await writeFile(`${cacheFile}.tmp`, JSON.stringify(resolved));
+    await rename(`${cacheFile}.tmp`, cacheFile);
+  }
+  return resolved;
+}
+
+async function resolveWithApt(arch: Arch): Promise<BasePackage[]> {
   const roots = BASE_PACKAGES.map((p) => `${p}:${arch}`);
   const depends = await tool('apt-cache', [
     'depends',
@@ -328,7 +364,7 @@ export async function buildBaseLayer(
   opts: { cacheDir?: string; log?: (line: string) => void } = {},
 ): Promise<BaseLayer> {
   const cacheDir = opts.cacheDir ?? baseCacheDir();
-  const packages = await resolveBasePackages(arch);
+  const packages = await resolveBasePackages(arch, cacheDir);
   const key = baseKey(packages);
   const blobFile = join(cacheDir, `${arch}-${key}.tar.gz`);
   const metaFile = join(cacheDir, `${arch}-${key}.json`);
