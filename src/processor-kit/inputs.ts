@@ -1,7 +1,9 @@
 // Input validation against a processor's JSON Schema (the registry entry's `inputs`). Shared by the
 // container (the kit) and the control plane (Admit), so both refuse exactly the same inputs.
-// Schemas are written in the subset draft-07 and 2020-12 agree on and carry no `$schema`.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+// Dialect: JSON Schema 2020-12 (Ajv2020, as Admit and the predicates use); registry schemas stay in the
+// subset draft-07 and 2020-12 agree on and carry no `$schema`.
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { WorldloopError } from '../contracts/errors';
 
@@ -22,7 +24,7 @@ function describe(e: ErrorObject): string {
  * not the caller's; the returned validator throws ERR_INPUTS naming every failing place (at most 5).
  */
 export function compileInputsSchema(schema: Record<string, unknown>, label = 'inputs'): InputsValidator {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
   let validate: ValidateFunction;
   try {

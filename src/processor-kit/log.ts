@@ -63,10 +63,6 @@ export class KitLogger {
     this.line(event === 'execution.fail' ? 'error' : 'info', event, fields);
   }
 
-  hasEmitted(event: LifecycleEvent): boolean {
-    return this.emitted.has(event);
-  }
-
   /** Any other event (runner diagnostics). Lifecycle names are reserved for the kit. */
   event(event: string, fields: Record<string, unknown> = {}): void {
     if ((LIFECYCLE_EVENTS as readonly string[]).includes(event)) {
