@@ -25,7 +25,7 @@ import {
   type EnvelopeMeta,
 } from '../contracts/schemas';
 import { InvokeArgsSchema, type Adapter, type InvokeArgs, type InvokeControl, type InvokeOutcome } from './adapter';
-import { LogTail } from './log-tail';
+import { LogTail, TAIL_MAX_LINES, demuxBuffer } from './log-tail';
 
 export const CONTAINER_UID = 65532;
 export const CONTAINER_USER = `${CONTAINER_UID}:${CONTAINER_UID}`;
@@ -346,6 +346,10 @@ async function readProcessorFile(path: string, maxBytes: number): Promise<string
 
 type Inspect = Dockerode.ContainerInspectInfo;
 type WaitResult = { ok: true; status: number } | { ok: false; error: unknown };
+interface LogFollower {
+  readonly done: Promise<boolean>;
+  readonly stop: () => void;
+}
 
 class DockerRun {
   readonly #deps: DockerAdapterDeps;
@@ -386,6 +390,10 @@ class DockerRun {
       const found = await this.#inspect(this.#name);
       if (found) {
         this.#checkOwnership(found);
+        this.#deps.logger?.info(
+          { execution_id: this.#args.execution_id, container: this.#name, state: found.State.Status },
+          'adopting the existing container of this execution',
+        );
         const outcome = await this.#supervise(found, true);
         if (outcome) return outcome;
         continue;
@@ -398,7 +406,7 @@ class DockerRun {
       try {
         await this.#prepare(created.id);
       } catch (err) {
-        await ignoreStatus(created.remove({ force: true }), 404, 409);
+        await ignoreStatus(created.remove({ force: true }), 404, 409).catch(() => undefined);
         await this.#removeSecrets();
         throw err instanceof WorldloopError
           ? err
@@ -700,12 +708,17 @@ class DockerRun {
     this.#heartbeat({ phase: 'running', container: this.#name, adopted });
 
     const tail = new LogTail();
-    const logsDone = this.#followLogs(container, tail);
+    const follow = this.#followLogs(container, tail);
     let termination: Termination = 'exited';
     if (current.State.Running || current.State.Paused || current.State.Restarting) {
-      termination = await this.#waitForExit(container, current);
+      try {
+        termination = await this.#waitForExit(container, current);
+      } catch (err) {
+        follow.stop();
+        throw err;
+      }
     }
-    await atMost(logsDone, 2_000);
+    const collected = await this.#collectTail(container, follow, tail);
     const final = await this.#inspect(info.Id);
     if (!final) {
       const recorded = await this.#readRecorded();
@@ -714,7 +727,7 @@ class DockerRun {
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
     if (termination === 'exited' && this.#looksTimedOut(final)) termination = 'timeout';
-    return this.#finalise(container, final, termination, tail, adopted);
+    return this.#finalise(container, final, termination, collected, adopted);
   }
 
   async #waitPrepared(containerId: string): Promise<string | undefined> {
@@ -738,22 +751,63 @@ class DockerRun {
     );
   }
 
-  /** Demultiplexes the container's log stream into a bounded stderr tail; resolves when the stream ends. */
-  #followLogs(container: Dockerode.Container, tail: LogTail): Promise<void> {
-    return new Promise<void>((resolve) => {
+  /**
+   * Demultiplexes the container's log stream into a bounded stderr tail. `done` resolves true when the
+   * stream ended by itself, false if it failed; `stop` drops it.
+   */
+  #followLogs(container: Dockerode.Container, tail: LogTail): LogFollower {
+    let stream: NodeJS.ReadableStream | undefined;
+    let stopped = false;
+    const done = new Promise<boolean>((resolve) => {
       container.logs({ follow: true, stdout: true, stderr: true }).then(
-        (stream) => {
-          const discard = new LogTail(256, 1);
-          this.#docker.modem.demuxStream(stream, discard.sink(), tail.sink());
-          stream.on('end', () => resolve());
-          stream.on('close', () => resolve());
-          stream.on('error', () => resolve());
+        (s) => {
+          stream = s;
+          if (stopped) return destroy(s);
+          this.#docker.modem.demuxStream(s, new LogTail(256, 1).sink(), tail.sink());
+          s.on('end', () => resolve(true));
+          s.on('close', () => resolve(true));
+          s.on('error', () => resolve(false));
         },
         // Logs are diagnostics: a container removed under us or a log driver without read support only
         // costs the tail, never the run.
-        () => resolve(),
+        () => resolve(false),
       );
     });
+    const destroy = (s: NodeJS.ReadableStream) => (s as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    return {
+      done,
+      stop: () => {
+        stopped = true;
+        if (stream) destroy(stream);
+      },
+    };
+  }
+
+  /**
+   * The stderr tail once the container has exited: the followed stream when it ended in time, else (a
+   * loaded engine can be slow to close a follower) the engine's own last lines, fetched once.
+   */
+  async #collectTail(container: Dockerode.Container, follow: LogFollower, tail: LogTail) {
+    let ended = false;
+    await atMost(
+      follow.done.then((ok) => (ended = ok)),
+      5_000,
+    );
+    if (ended) return tail;
+    follow.stop();
+    try {
+      const buf = (await container.logs({
+        follow: false,
+        stdout: false,
+        stderr: true,
+        tail: TAIL_MAX_LINES + 1,
+      })) as unknown;
+      const fresh = new LogTail();
+      if (Buffer.isBuffer(buf)) demuxBuffer(buf, (chunk) => fresh.push(chunk));
+      return fresh.totalBytes > 0 ? fresh : tail;
+    } catch {
+      return tail;
+    }
   }
 
   async #waitForExit(container: Dockerode.Container, info: Inspect): Promise<Termination> {

@@ -62,3 +62,18 @@ export class LogTail {
     return cut ? `[… ${this.#total - Buffer.byteLength(body)} earlier bytes omitted]\n${body}` : body;
   }
 }
+
+/**
+ * Splits a buffer in Docker's multiplexed log format (8-byte header: stream type, 3 zero bytes, big-endian
+ * length) and hands each stderr frame to `onStderr`. A truncated last frame is passed on as far as it goes.
+ */
+export function demuxBuffer(buf: Buffer, onStderr: (chunk: Buffer) => void): void {
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const type = buf[at]!;
+    const length = buf.readUInt32BE(at + 4);
+    const frame = buf.subarray(at + 8, Math.min(buf.length, at + 8 + length));
+    if (type === 2) onStderr(frame);
+    at += 8 + length;
+  }
+}

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import { containerName, parsePinnedImage } from '../../src/adapters/docker-adapter';
-import { LogTail } from '../../src/adapters/log-tail';
+import { LogTail, demuxBuffer } from '../../src/adapters/log-tail';
 
 const D = `sha256:${'ab'.repeat(32)}`;
 
@@ -73,5 +73,22 @@ describe('LogTail', () => {
     const body = text.split('\n').pop()!;
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(64);
     expect(body).toMatch(/^é+$/);
+  });
+});
+
+describe('demuxBuffer', () => {
+  const frame = (type: number, text: string) => {
+    const body = Buffer.from(text);
+    const head = Buffer.alloc(8);
+    head[0] = type;
+    head.writeUInt32BE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+
+  it('keeps stderr frames only, in order, and tolerates a truncated last frame', () => {
+    const buf = Buffer.concat([frame(1, 'out\n'), frame(2, 'err one\n'), frame(1, 'more out'), frame(2, 'err two')]);
+    const got: string[] = [];
+    demuxBuffer(buf.subarray(0, buf.length - 3), (c) => got.push(c.toString()));
+    expect(got).toEqual(['err one\n', 'err ']);
   });
 });
