@@ -59,15 +59,23 @@ function minimalInstance(schema: Record<string, unknown>): unknown {
       for (const key of (schema.required ?? []) as string[]) out[key] = minimalInstance(props[key] ?? {});
       return out;
     }
-    case 'array':
-      return [];
+    case 'array': {
+      const n = typeof schema.minItems === 'number' ? schema.minItems : 0;
+      const items = (schema.items ?? {}) as Record<string, unknown>;
+      return Array.from({ length: n }, () => minimalInstance(items));
+    }
     case 'integer':
     case 'number':
       return typeof schema.minimum === 'number' ? schema.minimum : 1;
     case 'boolean':
       return false;
-    default:
-      return 'hello world';
+    default: {
+      // The first candidate the string constraints accept; 'hello world' when none is stated.
+      const pattern = typeof schema.pattern === 'string' ? new RegExp(schema.pattern, 'u') : undefined;
+      const min = typeof schema.minLength === 'number' ? schema.minLength : 0;
+      const fits = (c: string): boolean => c.length >= min && (!pattern || pattern.test(c));
+      return ['hello world', 'hello', 'hello-world', 'a', '0'].find(fits) ?? 'hello world';
+    }
   }
 }
 
