@@ -44,7 +44,7 @@ function registryPlugin(registryDir: string, root: string): Plugin {
         namespace: 'worldloop-registry',
       }));
       b.onLoad({ filter: /.*/, namespace: 'worldloop-registry' }, async (args) => {
-        const registry = await loadRegistry(registryDir, { root });
+        const registry = await loadRegistry(registryDir, { root, checkBuildFiles: true });
         const { entry, file } = getRecord(registry, args.path);
         const spec: EmbeddedSpec = {
           ref: entry.ref,

@@ -44,6 +44,12 @@ export interface RegistryProblem {
 export interface ValidateOptions {
   /** Where build.context/dockerfile/entry are resolved; defaults to the registry folder's parent. */
   readonly root?: string;
+  /**
+   * Also require build.dockerfile and build.entry to exist under root. Default: true for validateRegistry
+   * (a review tool), false for loadRegistry — a worker needs the pins, not the processor sources, and may
+   * run from a deployment that ships registry/ alone.
+   */
+  readonly checkBuildFiles?: boolean;
 }
 
 type PathSeg = string | number;
@@ -225,7 +231,7 @@ async function walk(dir: string, rel: string[] = []): Promise<string[][]> {
 
 const SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
 
-async function checkAll(dir: string, options: ValidateOptions): Promise<Checked> {
+async function checkAll(dir: string, options: ValidateOptions, checkBuildFiles: boolean): Promise<Checked> {
   const root = options.root ?? dirname(dir);
   const problems: RegistryProblem[] = [];
   const records: RegistryRecord[] = [];
@@ -258,7 +264,7 @@ async function checkAll(dir: string, options: ValidateOptions): Promise<Checked>
         continue;
       }
       seen.set(ref, relFile);
-      for (const key of ['dockerfile', 'entry'] as const) {
+      for (const key of checkBuildFiles ? (['dockerfile', 'entry'] as const) : []) {
         if (!(await exists(join(root, record.entry.build[key])))) {
           problems.push({
             file: relFile,
@@ -276,12 +282,12 @@ async function checkAll(dir: string, options: ValidateOptions): Promise<Checked>
 
 /** Every problem in the registry folder; an empty list means `loadRegistry` will succeed. */
 export async function validateRegistry(dir: string, options: ValidateOptions = {}): Promise<RegistryProblem[]> {
-  return (await checkAll(dir, options)).problems;
+  return (await checkAll(dir, options, options.checkBuildFiles ?? true)).problems;
 }
 
 /** Loads and validates every entry; throws ERR_REGISTRY_INVALID naming file and field of each problem. */
 export async function loadRegistry(dir: string, options: ValidateOptions = {}): Promise<Map<string, RegistryRecord>> {
-  const { problems, records } = await checkAll(dir, options);
+  const { problems, records } = await checkAll(dir, options, options.checkBuildFiles ?? false);
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map(formatProblem).join('; ');
     const more = problems.length > 5 ? `; and ${problems.length - 5} more (worldloop registry validate)` : '';

@@ -200,7 +200,7 @@ describe('validateRegistry problems name file, line and field', () => {
     expect(fields).toContain('predicates.success[0].kind');
   });
 
-  it('refuses build files that do not exist', async () => {
+  it('refuses build files that do not exist; loading for a run does not need the sources', async () => {
     await put(
       'demo/thing.yaml',
       entry({ build: { context: '.', dockerfile: 'nope/Dockerfile', entry: 'nope/main.ts' } }),
@@ -210,6 +210,9 @@ describe('validateRegistry problems name file, line and field', () => {
       ['build.dockerfile', 'nope/Dockerfile does not exist'],
       ['build.entry', 'nope/main.ts does not exist'],
     ]);
+    expect([...(await loadRegistry(dir)).keys()]).toEqual(['demo/thing@1']);
+    const err = await loadRegistry(dir, { checkBuildFiles: true }).catch((e: unknown) => e);
+    expect((err as WorldloopError).code).toBe('ERR_REGISTRY_INVALID');
   });
 
   it('reports YAML syntax errors with their line', async () => {
