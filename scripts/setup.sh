@@ -314,6 +314,12 @@ setup_temporal() {
   fi
   local version
   version="$("$bin" --version 2>&1 | head -n 1)" || die "$bin --version failed: $version"
+  # go install builds say 0.0.0-DEV (only release builds stamp a version); the module version is in the binary.
+  if [[ "$version" == *0.0.0-DEV* ]] && command -v go >/dev/null 2>&1; then
+    local mod
+    mod="$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/temporalio/cli" { print $3 }')"
+    [ -n "$mod" ] && version="$version [built from github.com/temporalio/cli $mod]"
+  fi
   ok "temporal CLI ($source) $bin: $version"
   # For scripts that want the same CLI without repeating the search (.ci/run prints its version).
   local line
