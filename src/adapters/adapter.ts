@@ -80,6 +80,12 @@ export interface InvokeControl {
   signal?: AbortSignal;
   /** Called every ~2 s while the container runs (Temporal activity heartbeat). */
   heartbeat?: (detail: unknown) => void;
+  /**
+   * Given `signal.reason`, true when the abort means "stop watching" rather than "cancel the run" — a
+   * worker shutting down (Temporal aborts with CancelledFailure 'WORKER_SHUTDOWN'). The container is then
+   * left running, invoke throws ERR_ADAPTER_UNAVAILABLE (retryable), and the retry adopts the container.
+   */
+  detachOn?: (reason: unknown) => boolean;
 }
 
 export interface Adapter {

@@ -398,8 +398,10 @@ class DockerRun {
         if (outcome) return outcome;
         continue;
       }
-      if (this.#ctl.signal?.aborted)
+      if (this.#ctl.signal?.aborted) {
+        this.#throwIfDetaching();
         return this.#finishWithoutContainer('cancelled', 'cancelled before the container started');
+      }
       const runRef = await this.#ensureImage();
       const created = await this.#create(runRef);
       if (!created) continue; // lost the name to a concurrent attempt: adopt it on the next pass
@@ -667,6 +669,16 @@ class DockerRun {
 
   // ---------------------------------------------------------------------------------- supervision
 
+  /** An abort the caller classifies as "stop watching" (worker shutdown) leaves the container to a retry. */
+  #throwIfDetaching(): void {
+    const signal = this.#ctl.signal;
+    if (!signal?.aborted || !this.#ctl.detachOn?.(signal.reason)) return;
+    throw new WorldloopError(
+      'ERR_ADAPTER_UNAVAILABLE',
+      `stopped watching container ${this.#name} (${messageOf(signal.reason)}); it keeps running and a retry of this execution adopts it`,
+    );
+  }
+
   #heartbeat(detail: Record<string, unknown>): void {
     try {
       this.#ctl.heartbeat?.(detail);
@@ -689,6 +701,7 @@ class DockerRun {
         await this.#prepare(info.Id);
       }
       if (this.#ctl.signal?.aborted) {
+        this.#throwIfDetaching();
         return this.#finalise(container, current, 'cancelled', new LogTail(), adopted);
       }
       try {
@@ -846,6 +859,7 @@ class DockerRun {
         if (!reason.ok) throw engineError(reason.error, `wait ${this.#name}`);
         return 'exited';
       }
+      if (reason === 'cancelled') this.#throwIfDetaching();
       try {
         await ignoreStatus(container.kill(), 404, 409);
       } catch (err) {

@@ -283,6 +283,25 @@ exit 3
     expect(again.adopted).toBe(true);
   });
 
+  it('an abort classified as detach (worker shutdown) leaves the container running for a retry to adopt', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const args = await argsFor(`sleep 2\n${WRITE_OUTPUTS}`);
+    const ac = new AbortController();
+    const pending = adapter.invoke(args, {
+      signal: ac.signal,
+      detachOn: (reason) => reason instanceof Error && reason.message === 'WORKER_SHUTDOWN',
+    });
+    await waitForContainer(containerName(args.execution_id));
+    ac.abort(new Error('WORKER_SHUTDOWN'));
+    const err = await expectRejectCode(pending, 'ERR_ADAPTER_UNAVAILABLE');
+    expect(err.message).toContain('adopts it');
+    expect((await docker.getContainer(containerName(args.execution_id)).inspect()).State.Running).toBe(true);
+    const retry = await adapter.invoke(args);
+    expect(retry.adopted).toBe(true);
+    expect(retry.envelope.status).toBe('success');
+    expect(await createEvents(args.execution_id, since)).toBe(1);
+  });
+
   it('throws ERR_ADAPTER_UNAVAILABLE (retryable) when the engine cannot be reached', async () => {
     const { default: Docker } = await import('dockerode');
     const away = createDockerAdapter({ docker: new Docker({ socketPath: join(root, 'no-such-docker.sock') }) });
