@@ -11,15 +11,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ERROR_CATALOGUE, WorldloopError, type ErrorCode } from '../contracts/errors';
 import { resolveMode } from '../contracts/mode';
-import {
-  ExecutionIdSchema,
-  OutputsIndexSchema,
-  ProcessorReceiptSchema,
-  UsageSchema,
-  type Mode,
-  type OutputEntry,
-} from '../contracts/schemas';
-import { blake3Hex, canonicalize, initBlake3, inputsHash, parseJsonBytes } from '../hashing';
+// Types only from the zod contracts: the schemas module would pull zod (more than half of the bundle)
+// into every image. The unit tests parse what the kit writes with the real schemas instead.
+import type { Mode, OutputEntry, OutputsIndex, ProcessorReceipt } from '../contracts/schemas';
+import { blake3Hex, initBlake3 } from '../hashing/blake3';
+import { inputsHash } from '../hashing/inputs-hash';
+import { canonicalize } from '../hashing/jcs';
+import { parseJsonBytes } from '../hashing/json-text';
 import { canonicalPath, joinWorldPath } from '../world/path';
 import { assertNoDuplicates } from '../world/path-duplicates';
 import { parseKitArgs, type KitArgs } from './args';
@@ -39,6 +37,9 @@ export interface KitIo {
   readonly secretsDir?: string;
   readonly now?: () => Date;
 }
+
+/** ExecutionIdSchema's pattern (a UUIDv7); tests/unit/processor-kit.test.ts keeps the two in step. */
+export const EXECUTION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -124,7 +125,16 @@ function checkResult(result: ProcessorResult): void {
       'the runner returned a cost_micro that is not a non-negative integer',
     );
   }
-  if (!UsageSchema.safeParse(result.usage).success) {
+  const usage: unknown = result.usage;
+  const flat =
+    typeof usage === 'object' &&
+    usage !== null &&
+    !Array.isArray(usage) &&
+    Object.values(usage).every(
+      (v) =>
+        v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)),
+    );
+  if (!flat) {
     throw new WorldloopError('ERR_PROCESSOR_FAILED', 'the runner returned usage that is not a flat record of scalars');
   }
 }
@@ -162,8 +172,8 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
   const started = now().getTime();
   try {
     const args = parseKitArgs(io.argv);
-    const executionId = ExecutionIdSchema.safeParse(args.executionId);
-    if (!executionId.success) throw new WorldloopError('ERR_USAGE', '--execution-id must be a UUIDv7');
+    if (!EXECUTION_ID_PATTERN.test(args.executionId))
+      throw new WorldloopError('ERR_USAGE', '--execution-id must be a UUIDv7');
     log.setContext({ execution_id: args.executionId });
     const mode = resolveMode(args.mode);
     log.setContext({ mode });
@@ -212,9 +222,9 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
     checkDeclared(result.outputs, def.spec.outputs);
     await mkdir(args.out, { recursive: true });
     const entries = await writeOutputs(result.outputs, args.out, writePrefix);
-    const index = OutputsIndexSchema.parse({ outputs: entries });
+    const index: OutputsIndex = { outputs: entries };
     await writeFile(join(args.out, 'outputs.json'), canonicalize(index), { flag: 'wx', mode: 0o644 });
-    const receipt = ProcessorReceiptSchema.parse({
+    const receipt: ProcessorReceipt = {
       receipt_schema: PROCESSOR_RECEIPT_SCHEMA,
       execution_id: args.executionId,
       processor_ref: def.spec.ref,
@@ -223,7 +233,7 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
       processor_info: info,
       usage: result.usage,
       cost_micro: costMicro,
-    });
+    };
     await writeFile(join(args.out, 'receipt.json'), canonicalize(receipt), { flag: 'wx', mode: 0o644 });
     log.lifecycle('storage.write', {
       files: entries.length,

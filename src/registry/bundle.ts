@@ -89,6 +89,9 @@ export async function bundleProcessor(entryFile: string, options: BundleOptions 
       logLevel: 'silent',
       // The native BLAKE3 addon is not in the image; src/hashing falls back to WASM when require fails.
       external: ['@napi-rs/blake-hash'],
+      // Prefer ES modules where a package ships both: hash-wasm's UMD build carries every algorithm's
+      // WebAssembly (~270 kB), its ESM build lets esbuild keep BLAKE3 alone (~30 kB).
+      mainFields: ['module', 'main'],
       // import.meta does not exist in CommonJS; src/hashing uses it for createRequire. The banner defines
       // the replacement from __filename at run time, so no build-machine path is baked in.
       define: { 'import.meta.url': '__worldloop_import_meta_url' },

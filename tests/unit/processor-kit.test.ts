@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutputsIndexSchema, ProcessorReceiptSchema } from '../../src/contracts/schemas';
+import { ExecutionIdSchema, OutputsIndexSchema, ProcessorReceiptSchema } from '../../src/contracts/schemas';
 import { canonicalize } from '../../src/hashing/jcs';
 import { parseKitArgs } from '../../src/processor-kit/args';
-import { runProcessor } from '../../src/processor-kit/run-processor';
+import { EXECUTION_ID_PATTERN, runProcessor } from '../../src/processor-kit/run-processor';
 import type { EmbeddedSpec, OutputItem, ProcessorDefinition, RunnerConfig } from '../../src/processor-kit/types';
 import { LIFECYCLE_EVENTS } from '../../src/processor-kit/log';
 
@@ -354,6 +354,37 @@ describe('runProcessor failures', () => {
     expect(failOf(r)).toMatchObject({ code: 'ERR_PROCESSOR_FAILED', message: 'boom' });
     expect(r.lines.map((l) => l.event)).toEqual(['execution.start', 'provider.call', 'execution.fail']);
     expect(existsSync(join(work, 'out'))).toBe(false);
+  });
+});
+
+describe('zod-free checks in the kit agree with the contracts', () => {
+  it.each([
+    EXEC_ID,
+    '0190a5b2-1c3d-4e4f-8a9b-0c1d2e3f4a5b',
+    '0190a5b2-1c3d-7e4f-ca9b-0c1d2e3f4a5b',
+    '0190A5B2-1C3D-7E4F-8A9B-0C1D2E3F4A5B',
+    '0190a5b2-1c3d-7e4f-8a9b-0c1d2e3f4a5',
+    `${EXEC_ID}\n`,
+    '',
+    'not-a-uuid',
+  ])('the execution id pattern matches ExecutionIdSchema for %j', (id) => {
+    expect(EXECUTION_ID_PATTERN.test(id)).toBe(ExecutionIdSchema.safeParse(id).success);
+  });
+
+  it('refuses usage that is not a flat record of scalars', async () => {
+    const nested: ProcessorDefinition = {
+      spec: SPEC,
+      version: '1',
+      makeRunner: () => async () => ({
+        outputs: [],
+        usage: { deep: { x: 1 } } as unknown as Record<string, number>,
+        cost_micro: 0,
+        processor_info: {},
+      }),
+    };
+    const r = await run({ def: nested, seen: () => undefined }, { text: 'x' });
+    expect(r.code).toBe(1);
+    expect(failOf(r)).toMatchObject({ code: 'ERR_PROCESSOR_FAILED' });
   });
 });
 

@@ -1,5 +1,5 @@
 // text/stats@1: deterministic counts over a text. No provider, no network, no secrets; cost is zero.
-import { blake3Hex } from '../../../../../src/hashing';
+import { blake3Hex } from '../../../../../src/hashing/blake3';
 import type { ProcessorResult, RunnerConfig } from '../../../../../src/processor-kit';
 
 export interface TextStatsInputs {
