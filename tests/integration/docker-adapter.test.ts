@@ -201,6 +201,13 @@ describe('docker adapter: success, images and replay', () => {
     expect(out.envelope.meta.image_digest).toBe(digest);
   });
 
+  it('throws ERR_OCI when the pinned digest is not in the registry, and creates nothing', async () => {
+    const missing = `${imageRef.slice(0, imageRef.indexOf('@'))}@sha256:${'0'.repeat(64)}`;
+    const args = await argsFor('true', { image: missing });
+    await expectRejectCode(adapter.invoke(args), 'ERR_OCI');
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+  });
+
   it('refuses an exit 0 whose outputs.json is a symlink (never read through it) or missing', async () => {
     const link = await adapter.invoke(await argsFor('ln -s /etc/shadow "$WL_OUT/outputs.json"'));
     const e1 = errorOf(link);
