@@ -3,7 +3,7 @@
 // tag detection on a temporary copy of the registry folder.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { REPO_ROOT } from '../../src/config';
 import { WorldloopError } from '../../src/contracts/errors';
+import { baseCacheDir, buildBaseLayer } from '../../src/registry/base-rootfs';
 import { type BuildReport, buildAndPush } from '../../src/registry/build-push';
 import { assertIndexPlatforms, indexBytes } from '../../src/registry/image-builder';
 import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/registry/oci-client';
@@ -91,6 +92,21 @@ describe('worldloop build: multi-arch, reproducible, fail closed', () => {
     expect(second.platforms.amd64!.manifest).toBe(first.platforms.amd64!.manifest);
     expect(second.platforms.arm64!.manifest).toBe(first.platforms.arm64!.manifest);
     expect(second.bundle_sha256).toBe(first.bundle_sha256);
+  });
+
+  it('rebuilds each base layer from scratch (unpack, tar, gzip) to the same digest as the cached one', async () => {
+    for (const arch of ['amd64', 'arm64'] as const) {
+      const cached = await buildBaseLayer(arch);
+      const fresh = mkdtempSync(join(tmpdir(), 'base-'));
+      // the .debs are reused (their SHA256 is checked against apt's index); everything else is redone
+      if (existsSync(join(baseCacheDir(), 'debs'))) symlinkSync(join(baseCacheDir(), 'debs'), join(fresh, 'debs'));
+      const rebuilt = await buildBaseLayer(arch, { cacheDir: fresh });
+      expect(rebuilt.cached).toBe(false);
+      expect(rebuilt.digest).toBe(cached.digest);
+      expect(rebuilt.diffId).toBe(cached.diffId);
+      expect(rebuilt.packages).toEqual(cached.packages);
+      expect(rebuilt.packages.some((p) => p.startsWith('nodejs_') && p.endsWith(`_${arch}.deb`))).toBe(true);
+    }
   });
 
   it('fails closed with ERR_PLATFORM_MISSING and leaves the tag alone when a platform is missing', async () => {
