@@ -20,11 +20,13 @@ export interface LogContext {
   version: string;
 }
 
-// Credentials that may show up in a provider's error text even when we never handed them out.
+// Credentials that may show up in a provider's error text even when we never handed them out. Each
+// pattern's first group (if any) is kept: it is the label, not the secret.
 const TOKEN_PATTERNS: readonly RegExp[] = [
-  /\bsk-[A-Za-z0-9_*-]{6,}/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /\b(api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi,
+  /()\bsk-[A-Za-z0-9_*-]{6,}/g,
+  /(\bBearer\s+)[A-Za-z0-9._~+/=-]+/gi,
+  // Also inside a JSON string value, where the quotes arrive escaped (\").
+  /(\b(?:api[_-]?key|token|secret|password)\\?["']?\s*[:=]\s*\\?["']?)[^\s"'\\,}]+/gi,
 ];
 
 export class KitLogger {
@@ -40,7 +42,12 @@ export class KitLogger {
   /** Values to scrub from every later line (the secret values the kit has read). */
   addSecret(value: string): void {
     // Very short values would shred unrelated text; secrets that short are not secrets.
-    if (value.length >= 4) this.secrets.push(value);
+    if (value.length < 4) return;
+    // Lines are redacted after serialisation, where a secret with a quote, backslash or control character
+    // appears escaped: scrub the escaped spelling first, then the raw one.
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) this.secrets.push(escaped);
+    this.secrets.push(value);
   }
 
   setContext(fields: Partial<LogContext>): void {
@@ -51,7 +58,7 @@ export class KitLogger {
     let out = text;
     for (const s of this.secrets) out = out.split(s).join('[REDACTED]');
     for (const p of TOKEN_PATTERNS) {
-      out = out.replace(p, (m, k?: string, sep?: string) => (k && sep ? `${k}${sep}[REDACTED]` : '[REDACTED]'));
+      out = out.replace(p, '$1[REDACTED]');
     }
     return out;
   }
