@@ -48,6 +48,8 @@ export interface BuildOptions {
   /** `<registry>/<path>`: images go to `<prefix>/<image name>`; default each entry's image.repository. */
   readonly prefix?: string;
   readonly platforms?: readonly Platform[];
+  /** false: assemble and report digests without touching the registry (`worldloop build --check`). */
+  readonly push?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -77,7 +79,7 @@ export async function buildAndPush(options: BuildOptions): Promise<BuildReport[]
       const t0 = performance.now();
       const image = await buildProcessorImage({ entry, platform, bundle, log: options.log });
       const t1 = performance.now();
-      await pushImage(options.client, repository, image);
+      if (options.push !== false) await pushImage(options.client, repository, image);
       const t2 = performance.now();
       images.push(image);
       perPlatform[platform] = {
@@ -93,14 +95,19 @@ export async function buildAndPush(options: BuildOptions): Promise<BuildReport[]
       );
     }
     const bytes = indexBytes(images);
-    const digest = await options.client.putManifest(repository, sha256Digest(bytes), bytes, MEDIA_TYPES.ociIndex);
-    // Fail closed on what the registry serves, not on what we meant to send.
-    const readBack = await options.client.getManifest(repository, digest);
-    if (readBack.digest !== digest) {
-      throw new WorldloopError('ERR_OCI', `${repository}: index read back as ${readBack.digest}, pushed ${digest}`);
+    const digest = sha256Digest(bytes);
+    if (options.push !== false) {
+      await options.client.putManifest(repository, digest, bytes, MEDIA_TYPES.ociIndex);
+      // Fail closed on what the registry serves, not on what we meant to send.
+      const readBack = await options.client.getManifest(repository, digest);
+      if (readBack.digest !== digest) {
+        throw new WorldloopError('ERR_OCI', `${repository}: index read back as ${readBack.digest}, pushed ${digest}`);
+      }
+      await assertIndexPlatforms(options.client, repository, readBack);
+      await options.client.putManifest(repository, tag, bytes, MEDIA_TYPES.ociIndex);
+    } else if (platforms.length !== REQUIRED_PLATFORMS.length) {
+      throw new WorldloopError('ERR_PLATFORM_MISSING', `${entry.ref}: built ${platforms.join(', ')} only`);
     }
-    await assertIndexPlatforms(options.client, repository, readBack);
-    await options.client.putManifest(repository, tag, bytes, MEDIA_TYPES.ociIndex);
     reports.push({
       ref: entry.ref,
       repository,
@@ -112,4 +119,32 @@ export async function buildAndPush(options: BuildOptions): Promise<BuildReport[]
     });
   }
   return reports;
+}
+
+export interface SourceCheck {
+  readonly ref: string;
+  readonly field: Platform | 'index';
+  readonly pinned: string | undefined;
+  readonly built: string;
+  readonly ok: boolean;
+}
+
+/**
+ * Compares digests built from the current sources (without pushing) with the committed pins: a
+ * mismatch means the sources changed since the last Build & Pin (or the build is not reproducible here).
+ */
+export function compareBuildToPins(
+  reports: readonly BuildReport[],
+  pins: readonly { ref: string; repository: string; index?: string; platforms: Partial<Record<Platform, string>> }[],
+): SourceCheck[] {
+  const out: SourceCheck[] = [];
+  for (const r of reports) {
+    const pin = pins.find((p) => p.ref === r.ref);
+    for (const p of REQUIRED_PLATFORMS) {
+      const built = `${pin?.repository ?? r.repository}@${r.platforms[p]?.manifest ?? '(not built)'}`;
+      out.push({ ref: r.ref, field: p, pinned: pin?.platforms[p], built, ok: pin?.platforms[p] === built });
+    }
+    out.push({ ref: r.ref, field: 'index', pinned: pin?.index, built: r.index, ok: pin?.index === r.index });
+  }
+  return out;
 }

@@ -12,10 +12,10 @@ import { parseDocument } from 'yaml';
 import { REPO_ROOT } from '../../src/config';
 import { WorldloopError } from '../../src/contracts/errors';
 import { baseCacheDir, buildBaseLayer } from '../../src/registry/base-rootfs';
-import { type BuildReport, buildAndPush } from '../../src/registry/build-push';
+import { type BuildReport, buildAndPush, compareBuildToPins } from '../../src/registry/build-push';
 import { assertIndexPlatforms, indexBytes } from '../../src/registry/image-builder';
 import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/registry/oci-client';
-import { pinProblems, pinRegistry } from '../../src/registry/pin';
+import { pinProblems, pinRegistry, readPinnedStates } from '../../src/registry/pin';
 import { integrationEnv } from './env';
 
 const run = promisify(execFile);
@@ -174,6 +174,11 @@ describe('worldloop pin', () => {
     expect(again[0]!.changed).toEqual([]);
     expect(readFileSync(yamlFile, 'utf8')).toBe(after);
     expect(pinProblems(await pinRegistry({ registryDir, client, check: true }))).toEqual([]);
+
+    // build --check: the sources rebuild (without pushing) to exactly the pinned digests
+    const local = await buildAndPush({ registryDir, root: REPO_ROOT, client, refs: [REF], push: false });
+    const checks = compareBuildToPins(local, await readPinnedStates(registryDir));
+    expect(checks.map((c) => c.ok)).toEqual([true, true, true]);
 
     const cli = await run('node', [join(REPO_ROOT, 'bin/worldloop.js'), 'pin'], {
       env: { ...process.env, WORLDLOOP_REGISTRY_DIR: registryDir },

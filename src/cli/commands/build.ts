@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { REPO_ROOT, config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { PLATFORMS, type Platform } from '../../contracts/schemas';
-import { buildAndPush } from '../../registry/build-push';
+import { buildAndPush, compareBuildToPins } from '../../registry/build-push';
+import { readPinnedStates } from '../../registry/pin';
 import { OciClient } from '../../registry/oci-client';
 import { verifyBuilds } from '../../registry/verify-image';
 import { EXIT_FAILURE, action, printJson } from '../output';
@@ -14,6 +15,7 @@ interface BuildFlags {
   platform: string;
   json?: boolean;
   verify?: boolean;
+  check?: boolean;
 }
 
 function parsePlatforms(value: string): Platform[] {
@@ -32,6 +34,36 @@ function parsePlatforms(value: string): Platform[] {
   return [...new Set(list)] as Platform[];
 }
 
+async function checkSources(refs: string[], platforms: Platform[], json: boolean): Promise<number> {
+  const cfg = config();
+  const reports = await buildAndPush({
+    registryDir: cfg.registryDir,
+    root: REPO_ROOT,
+    client: new OciClient(),
+    refs,
+    platforms,
+    push: false,
+  });
+  const pins = await readPinnedStates(cfg.registryDir);
+  const checks = compareBuildToPins(reports, pins);
+  const bad = checks.filter((c) => !c.ok);
+  if (json) {
+    printJson({ ok: bad.length === 0, checks });
+    return bad.length === 0 ? 0 : EXIT_FAILURE;
+  }
+  for (const c of checks) {
+    process.stdout.write(`${c.ref.padEnd(14)} ${c.field.padEnd(6)} ${c.ok ? 'matches pin' : 'DIFFERS'}  ${c.built}\n`);
+  }
+  if (bad.length > 0) {
+    throw new WorldloopError(
+      'ERR_IMAGE_UNPINNED',
+      `the sources build to other digests than the pins (${bad.map((c) => `${c.ref} ${c.field}`).join(', ')}); run \`worldloop build --push\` and \`worldloop pin\``,
+    );
+  }
+  process.stdout.write('the pins match what the sources build\n');
+  return 0;
+}
+
 export function register(program: Command): void {
   program
     .command('build')
@@ -48,6 +80,7 @@ export function register(program: Command): void {
       '--verify',
       'run each image in mock mode on both architectures (arm64 under qemu) and compare outputs byte for byte',
     )
+    .option('--check', 'build without pushing and exit 1 (ERR_IMAGE_UNPINNED) when the digests differ from the pins')
     .option('--json', 'print one JSON object instead of a table')
     .addHelpText(
       'after',
@@ -59,6 +92,7 @@ Examples:
   $ worldloop build --push 127.0.0.1:5000/worldloop/worldloop
   $ worldloop build text/stats@1 --json
   $ worldloop build text/stats@1 --verify
+  $ worldloop build --check                           # CI: do the committed pins match the sources?
   $ worldloop build text/stats@1 --platform amd64      # fails closed: ERR_PLATFORM_MISSING, tag untouched`,
     )
     .action(
@@ -66,6 +100,11 @@ Examples:
         const cfg = config();
         const platforms = parsePlatforms(flags.platform);
         const client = new OciClient();
+        if (flags.check) {
+          if (flags.push || flags.verify)
+            throw new WorldloopError('ERR_USAGE', '--check never pushes; drop --push/--verify');
+          return checkSources(refs, platforms, flags.json === true);
+        }
         const reports = await buildAndPush({
           registryDir: cfg.registryDir,
           root: REPO_ROOT,
