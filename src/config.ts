@@ -28,6 +28,9 @@ const EnvSchema = z.object({
   WORLDLOOP_UI_PORT: port.default(8233),
   WORLDLOOP_TASK_QUEUE: z.string().min(1).default('worldloop'),
   WORLDLOOP_OCI_REGISTRY: z.string().min(1).default('127.0.0.1:5000'),
+  WORLDLOOP_OCI_USERNAME: z.string().min(1).optional(),
+  WORLDLOOP_OCI_PASSWORD: z.string().min(1).optional(),
+  WORLDLOOP_OCI_AUTH_HOST: z.string().min(1).default('ghcr.io'),
   WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -69,6 +72,8 @@ export interface Config {
   /** PATH, for finding tools (temporal, go, docker-registry) the way a shell would. */
   readonly searchPath: string;
   readonly ociRegistry: string;
+  /** Credentials for pushing/pulling at `host` only (never sent to another registry). */
+  readonly ociAuth: { host: string; username: string; password: string } | undefined;
   readonly openaiBaseUrl: string | undefined;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
@@ -111,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dockerHost: e.DOCKER_HOST,
     searchPath: e.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     ociRegistry: e.WORLDLOOP_OCI_REGISTRY,
+    ociAuth:
+      e.WORLDLOOP_OCI_USERNAME && e.WORLDLOOP_OCI_PASSWORD
+        ? { host: e.WORLDLOOP_OCI_AUTH_HOST, username: e.WORLDLOOP_OCI_USERNAME, password: e.WORLDLOOP_OCI_PASSWORD }
+        : undefined,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     secretEnv: Object.freeze({ ...env }),
   };

@@ -1,7 +1,7 @@
 // `worldloop build [<ref>…] --push <prefix>`: Build & Pin's build half (src/registry/build-push.ts), and
 // with --verify the cross-architecture check (src/registry/verify-image.ts).
 import type { Command } from 'commander';
-import { REPO_ROOT, config } from '../../config';
+import { type Config, REPO_ROOT, config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { PLATFORMS, type Platform } from '../../contracts/schemas';
 import { buildAndPush, compareBuildToPins } from '../../registry/build-push';
@@ -16,6 +16,15 @@ interface BuildFlags {
   json?: boolean;
   verify?: boolean;
   check?: boolean;
+}
+
+/** The OCI client every command uses; credentials (WORLDLOOP_OCI_USERNAME/PASSWORD) go to their host only. */
+export function ociClient(cfg: Config): OciClient {
+  const auth = cfg.ociAuth;
+  return new OciClient({
+    credentials: (registry) =>
+      auth && registry === auth.host ? { username: auth.username, password: auth.password } : undefined,
+  });
 }
 
 function parsePlatforms(value: string): Platform[] {
@@ -39,7 +48,7 @@ async function checkSources(refs: string[], platforms: Platform[], json: boolean
   const reports = await buildAndPush({
     registryDir: cfg.registryDir,
     root: REPO_ROOT,
-    client: new OciClient(),
+    client: ociClient(cfg),
     refs,
     platforms,
     push: false,
@@ -99,7 +108,7 @@ Examples:
       action(async (refs: string[], flags: BuildFlags) => {
         const cfg = config();
         const platforms = parsePlatforms(flags.platform);
-        const client = new OciClient();
+        const client = ociClient(cfg);
         if (flags.check) {
           if (flags.push || flags.verify)
             throw new WorldloopError('ERR_USAGE', '--check never pushes; drop --push/--verify');

@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { REPO_ROOT, config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { ENVIRONMENTS, type DriftReport, type Environment, auditDrift, isEnvironment } from '../../registry/drift';
-import { OciClient } from '../../registry/oci-client';
 import { connectTemporal } from '../../temporal/connection';
 import { EXIT_FAILURE, action, printJson } from '../output';
+import { ociClient } from './build';
 
 function parseEnv(value: string): Environment {
   if (!isEnvironment(value))
@@ -133,7 +133,7 @@ Examples:
         const env = parseEnv(flags.env);
         const cfg = config();
         const report = await auditDrift({
-          client: new OciClient(),
+          client: ociClient(cfg),
           registryDir: cfg.registryDir,
           deploymentsDir: flags.deployments,
           env,

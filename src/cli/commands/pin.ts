@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
-import { OciClient } from '../../registry/oci-client';
 import { PROFILES, type Profile, describeFinding, pinProblems, pinRegistry } from '../../registry/pin';
 import { EXIT_FAILURE, action, printJson } from '../output';
+import { ociClient } from './build';
 
 interface PinFlags {
   check?: boolean;
@@ -47,7 +47,7 @@ Examples:
         const cfg = config();
         const reports = await pinRegistry({
           registryDir: cfg.registryDir,
-          client: new OciClient(),
+          client: ociClient(cfg),
           refs,
           check: flags.check === true,
           profile,
