@@ -208,8 +208,7 @@ export async function resolveBasePackages(arch: Arch, cacheDir: string = baseCac
   const resolved = await resolveWithApt(arch);
   if (cacheFile) {
     await mkdir(cacheDir, { recursive: true });
-    await writeFile(`${cacheFile}.tmp`, JSON.stringify(resolved));
-    await rename(`${cacheFile}.tmp`, cacheFile);
+    await writeAtomic(cacheFile, JSON.stringify(resolved));
   }
   return resolved;
 }
@@ -249,6 +248,13 @@ async function resolveWithApt(arch: Arch): Promise<BasePackage[]> {
     );
   }
   return packages.sort((a, b) => compareBytes(a.filename, b.filename));
+}
+
+/** Concurrent builds (tests, the CLI) share the cache: each writes its own temp file, then renames. */
+async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
 }
 
 export function baseKey(packages: readonly BasePackage[]): string {
@@ -372,8 +378,18 @@ export async function buildBaseLayer(
   if (existsSync(blobFile) && existsSync(metaFile)) {
     const meta = JSON.parse(await readFile(metaFile, 'utf8')) as { digest: string; diffId: string; size: number };
     const blob = new Uint8Array(await readFile(blobFile));
+    // A cache entry is trusted only when its bytes still hash to what was recorded.
     if (`sha256:${sha256Hex(blob)}` === meta.digest) {
-      return { ...meta, blob, arch, key, packages: names, cached: true };
+      return {
+        digest: meta.digest,
+        diffId: meta.diffId,
+        size: meta.size,
+        blob,
+        arch,
+        key,
+        packages: names,
+        cached: true,
+      };
     }
   }
   opts.log?.(`base ${arch}: ${packages.length} packages, building layer ${key}`);
@@ -386,9 +402,8 @@ export async function buildBaseLayer(
     const entries = mergeEntries(await entriesFromDir(root, excluded), await generatedEntries(root));
     const layer = layerFromTar(writeTar(entries));
     await mkdir(cacheDir, { recursive: true });
-    await writeFile(`${blobFile}.tmp`, layer.blob);
-    await rename(`${blobFile}.tmp`, blobFile);
-    await writeFile(
+    await writeAtomic(blobFile, layer.blob);
+    await writeAtomic(
       metaFile,
       `${JSON.stringify({ digest: layer.digest, diffId: layer.diffId, size: layer.size, arch, packages: names }, null, 2)}\n`,
     );
