@@ -5,11 +5,12 @@
 //   - `deployments/<env>.json`, written by a deploy or promotion: the digests it rolled out.
 // Either source disagreeing with the pin is drift. On dev and staging drift is reported; on main it fails
 // closed (the caller exits non-zero / the workflow fails), and so does anything main cannot prove.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { WorldloopError } from '../contracts/errors';
 import { OciDigestSchema, type Platform } from '../contracts/schemas';
+import { assertIndexPlatforms } from './image-builder';
 import type { OciClient } from './oci-client';
 import { readPinnedStates } from './pin';
 
@@ -213,4 +214,67 @@ export async function auditDrift(args: {
   const pins = await readPins(args.registryDir);
   const deployed = await readDeployed({ ...args, pins });
   return compareDrift(args.env, pins, deployed);
+}
+
+export interface PromotionRecord {
+  readonly ref: string;
+  readonly tag: string;
+  readonly index: string;
+  readonly platforms: Partial<Record<Platform, string>>;
+}
+
+/**
+ * A promotion as the audit expects one: for each processor, the environment tag is moved to the PINNED
+ * index (after the same two-platform assertion as a build), and deployments/<env>.json records the
+ * digests. Only pins are ever promoted, so a promotion cannot itself introduce drift.
+ */
+export async function promote(args: {
+  client: OciClient;
+  registryDir: string;
+  deploymentsDir: string;
+  env: Environment;
+  refs?: readonly string[];
+  by: string;
+  now?: () => Date;
+}): Promise<PromotionRecord[]> {
+  let pins = await readPins(args.registryDir);
+  if (args.refs && args.refs.length > 0) {
+    const unknown = args.refs.filter((r) => !pins.some((p) => p.ref === r));
+    if (unknown.length > 0)
+      throw new WorldloopError('ERR_UNKNOWN_PROCESSOR', `${unknown.join(', ')} not in the registry`);
+    pins = pins.filter((p) => args.refs!.includes(p.ref));
+  }
+  const records: PromotionRecord[] = [];
+  for (const pin of pins) {
+    if (!pin.index || !/^sha256:[0-9a-f]{64}$/.test(pin.index)) {
+      throw new WorldloopError('ERR_IMAGE_UNPINNED', `${pin.ref} has no pinned index digest; run worldloop pin`);
+    }
+    const index = await args.client.getManifest(pin.repository, pin.index);
+    const found = await assertIndexPlatforms(args.client, pin.repository, index);
+    const tag = environmentTag(args.env);
+    await args.client.putManifest(pin.repository, tag, index.bytes, index.mediaType);
+    records.push({
+      ref: pin.ref,
+      tag: `${pin.repository}:${tag}`,
+      index: index.digest,
+      platforms: {
+        amd64: `${pin.repository}@${found.platforms.amd64!}`,
+        arm64: `${pin.repository}@${found.platforms.arm64!}`,
+      },
+    });
+  }
+  const existing = (await readDeploymentsFile(args.deploymentsDir, args.env)) ?? {
+    environment: args.env,
+    processors: {},
+  };
+  const at = (args.now ?? (() => new Date()))().toISOString();
+  const processors: DeploymentsFile['processors'] = { ...existing.processors };
+  for (const r of records) processors[r.ref] = { index: r.index, platforms: r.platforms, deployed_at: at, by: args.by };
+  const sorted = Object.fromEntries(Object.entries(processors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  await mkdir(args.deploymentsDir, { recursive: true });
+  const file = join(args.deploymentsDir, `${args.env}.json`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ environment: args.env, processors: sorted }, null, 2)}\n`);
+  await rename(tmp, file);
+  return records;
 }

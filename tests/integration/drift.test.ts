@@ -15,7 +15,7 @@ import { parseDocument } from 'yaml';
 import { createDriftActivities } from '../../activities/drift';
 import { ensureDriftSchedule, driftScheduleId } from '../../src/cli/commands/drift';
 import { REPO_ROOT } from '../../src/config';
-import { auditDrift } from '../../src/registry/drift';
+import { auditDrift, promote } from '../../src/registry/drift';
 import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/registry/oci-client';
 import { integrationEnv } from './env';
 
@@ -166,6 +166,39 @@ describe('drift audit', () => {
       }),
     );
     expect((await auditDrift({ client, registryDir, deploymentsDir, env: 'main' })).failed).toBe(false);
+  });
+});
+
+describe('drift promote', () => {
+  it('moves the environment tag back to the pin and records it, which clears the drift', async () => {
+    await tag(repository, 'staging', other);
+    expect((await auditDrift({ client, registryDir, deploymentsDir, env: 'staging' })).rows[0]!.status).toBe('drift');
+    const out = await cli([
+      'drift',
+      'promote',
+      '--env',
+      'staging',
+      '--deployments',
+      deploymentsDir,
+      '--by',
+      'test',
+      '--json',
+    ]);
+    expect(out.code).toBe(0);
+    expect(await client.headManifest(repository, 'staging')).toBe(pinned.digest);
+    const file = JSON.parse(readFileSync(join(deploymentsDir, 'staging.json'), 'utf8')) as {
+      processors: Record<string, { index: string; by: string; platforms: Record<string, string> }>;
+    };
+    expect(file.processors['text/stats@1']).toMatchObject({
+      index: pinned.digest,
+      by: 'test',
+      platforms: { amd64: `${repository}@${pinned.platforms.amd64}`, arm64: `${repository}@${pinned.platforms.arm64}` },
+    });
+    const report = await auditDrift({ client, registryDir, deploymentsDir, env: 'staging' });
+    expect(report.rows[0]).toMatchObject({ status: 'ok', detail: '4 digest(s) match' });
+    await expect(
+      promote({ client, registryDir, deploymentsDir, env: 'staging', refs: ['no/such@1'], by: 't' }),
+    ).rejects.toThrow(/not in the registry/);
   });
 });
 

@@ -1,11 +1,19 @@
 // `worldloop drift audit|schedule`: the drift audit (src/registry/drift.ts) on demand or in CI, and its
 // Temporal Schedule (workflows/drift-audit.ts), created or updated idempotently.
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptionsAction } from '@temporalio/client';
 import type { Command } from 'commander';
 import { REPO_ROOT, config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
-import { ENVIRONMENTS, type DriftReport, type Environment, auditDrift, isEnvironment } from '../../registry/drift';
+import {
+  ENVIRONMENTS,
+  type DriftReport,
+  type Environment,
+  auditDrift,
+  isEnvironment,
+  promote,
+} from '../../registry/drift';
 import { connectTemporal } from '../../temporal/connection';
 import { EXIT_FAILURE, action, printJson } from '../output';
 import { ociClient } from './build';
@@ -144,6 +152,46 @@ Examples:
           if (flags.json) return EXIT_FAILURE;
           const bad = report.rows.filter((r) => r.status !== 'ok');
           throw new WorldloopError('ERR_DRIFT', `main: ${bad.map((r) => `${r.ref} ${r.status}`).join(', ')}`);
+        }
+      }),
+    );
+
+  drift
+    .command('promote')
+    .description(
+      'Deploy the pinned images to an environment: move <repository>:<env> to the pinned index and record it in deployments/<env>.json.',
+    )
+    .argument('[refs...]', 'processor references (ns/name@major); default: all')
+    .requiredOption('--env <env>', `environment: ${ENVIRONMENTS.join('|')}`)
+    .option('--deployments <dir>', 'folder with <env>.json deployment records', join(REPO_ROOT, 'deployments'))
+    .option('--by <name>', 'who or what promoted (recorded in the file)', userInfo().username)
+    .option('--json', 'print the promoted digests as one JSON object')
+    .addHelpText(
+      'after',
+      `
+Only pins are promoted, after the same two-platform check as a build, so a promotion cannot introduce
+drift; run \`worldloop drift audit --env <env>\` afterwards as the post-deploy probe.
+
+Examples:
+  $ worldloop drift promote --env dev
+  $ worldloop drift promote text/stats@1 --env main --by ci`,
+    )
+    .action(
+      action(async (refs: string[], flags: { env: string; deployments: string; by: string; json?: boolean }) => {
+        const env = parseEnv(flags.env);
+        const cfg = config();
+        const records = await promote({
+          client: ociClient(cfg),
+          registryDir: cfg.registryDir,
+          deploymentsDir: flags.deployments,
+          env,
+          refs,
+          by: flags.by,
+        });
+        if (flags.json) printJson({ ok: true, env, promoted: records });
+        else {
+          for (const r of records) process.stdout.write(`${r.ref}  ${r.tag} → ${r.index}\n`);
+          process.stdout.write(`recorded in ${join(flags.deployments, `${env}.json`)}\n`);
         }
       }),
     );
