@@ -38,3 +38,13 @@ export {
 } from './image-builder';
 export { buildAndPush, type BuildOptions, type BuildReport } from './build-push';
 export { pinProblems, pinRegistry, readPinnedStates, readPublished, type PinReport, type Profile } from './pin';
+export {
+  ENVIRONMENTS,
+  auditDrift,
+  compareDrift,
+  promote,
+  readDeployed,
+  readPins,
+  type DriftReport,
+  type Environment,
+} from './drift';
