@@ -1,10 +1,10 @@
 // Admit: decide whether a run may happen at all, with no side effects (DESIGN.md §2). Everything a later
 // phase relies on — the pinned image, the hashes, the cache key, the expanded write prefix — is computed
 // here once and carried in the history, so retries and replays see the same facts.
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { WorldloopError, type Predicate, type RegistryEntry } from '../src/contracts';
 import { assertModeSafe } from '../src/contracts/mode';
 import { cacheKey, envFingerprint, inputsHash } from '../src/hashing';
+import { compileInputsSchema, type InputsValidator } from '../src/processor-kit';
 import { pinnedImage } from '../src/registry';
 import { canonicalPath } from '../src/world';
 import { describeFailures, evaluatePredicates } from '../src/world/predicates';
@@ -15,13 +15,14 @@ import type { AdmitInput, AdmitResult } from './types';
 /** Bumping the salt invalidates every cached result at once (e.g. after a settle bug). */
 export const CACHE_SALT = 'worldloop-cache-v1';
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-const validators = new Map<string, ValidateFunction>();
+// The same validator the processor kit runs inside the container, so Admit and the container refuse
+// exactly the same inputs.
+const validators = new Map<string, InputsValidator>();
 
-function inputsValidator(entry: RegistryEntry): ValidateFunction {
+function inputsValidator(entry: RegistryEntry): InputsValidator {
   let validate = validators.get(entry.ref);
   if (!validate) {
-    validate = ajv.compile(entry.inputs);
+    validate = compileInputsSchema(entry.inputs, `${entry.ref} inputs`);
     validators.set(entry.ref, validate);
   }
   return validate;
@@ -41,10 +42,7 @@ export function makeAdmit(deps: ActivityDeps) {
     if (!adapter) throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `adapter "${request.adapter}" is not configured on this worker`);
     const image = pinnedImage(entry, deps.platform);
 
-    const validate = inputsValidator(entry);
-    if (!validate(request.inputs)) {
-      throw new WorldloopError('ERR_INPUTS', `inputs do not match ${entry.ref}: ${ajv.errorsText(validate.errors)}`);
-    }
+    inputsValidator(entry)(request.inputs);
     const inputs_hash = inputsHash(request.inputs);
 
     const prefix = canonicalPath(write_prefix, 'prefix');

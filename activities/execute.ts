@@ -1,7 +1,7 @@
 // Execute: run the pinned image through the adapter, heartbeating, then stage what the processor wrote
 // as content-addressed blobs. Staging is not landing: nothing is bound to a world path until Settle has
 // verified it, but the bytes are safe in the store even if this worker disappears.
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorldloopError, isErrorCode } from '../src/contracts';
@@ -75,7 +75,12 @@ export function makeExecute(deps: ActivityDeps) {
         env_fingerprint: admitted.env_fingerprint,
         workdir,
       },
-      { signal: ctx.cancellationSignal, heartbeat: (detail) => ctx.heartbeat(detail) },
+      {
+        signal: ctx.cancellationSignal,
+        heartbeat: (detail) => ctx.heartbeat(detail),
+        // A worker that shuts down leaves the container running; the retry on another worker adopts it.
+        detachOn: (reason) => reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN',
+      },
     );
     if (outcome.envelope.status === 'error') {
       const { code, message } = outcome.envelope.error;

@@ -46,7 +46,7 @@ it('shows the run history with the five phase activities and the worldloop searc
   // The history page: its timeline names each activity, one per phase.
   await page.goto(runPage, { waitUntil: 'networkidle' });
   await page.getByText('Event History').first().waitFor({ timeout: 30_000 });
-  const history = await page.evaluate(() => document.body.innerText);
+  const history = await page.locator('body').innerText();
   expect(history).toContain(handle.workflowId);
   for (const activity of ['admit', 'reserve', 'execute', 'settle', 'recheck']) {
     expect(history, `activity ${activity} on the history page`).toMatch(new RegExp(`^${activity}$`, 'm'));
@@ -55,7 +55,7 @@ it('shows the run history with the five phase activities and the worldloop searc
   // The run's search attributes, with the values the workflow upserted.
   await page.goto(runPage.replace(/\/history$/, '/search-attributes'), { waitUntil: 'networkidle' });
   await page.getByText('WorldloopProcessorRef').first().waitFor({ timeout: 30_000 });
-  const attributes = await page.evaluate(() => document.body.innerText);
+  const attributes = await page.locator('body').innerText();
   const receipt = await h.world.world.readBytes(`world://artifacts/execution/${execution_id}/determinism.json`);
   const { inputs_hash } = JSON.parse(new TextDecoder().decode(receipt)) as { inputs_hash: { value: string } };
   for (const [name, value] of [

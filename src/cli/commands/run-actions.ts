@@ -2,7 +2,9 @@
 // Temporal SDK takes a noticeable moment to import and `worldloop path canon` should not pay for it.
 import { Client, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import type { PhaseState } from '../../../activities';
 import { config, type Config } from '../../config';
@@ -18,7 +20,8 @@ import {
 import { assertModeSafe, resolveMode } from '../../contracts/mode';
 import { defaultWritePrefix, determinismPath, expandWritePrefix } from '../../contracts/write-prefix';
 import { connectTemporal, uiLinkForWorkflow, type TemporalConnection } from '../../temporal';
-import { startWorker, type RunningWorker } from '../../temporal/worker';
+import { WORLDLOOP_VERSION, startWorker, type RunningWorker } from '../../temporal/worker';
+import { createLogger } from '../../log';
 import { canonicalPath, openWorld } from '../../world';
 import { phaseQuery, runProcessor } from '../../../workflows';
 import { EXIT_OK, exitCodeFor, printJson } from '../output';
@@ -68,6 +71,18 @@ export async function buildRunRequest(ref: string, opts: RunOptions, cfg: Config
   return parsed.data;
 }
 
+const WORKER_PICKUP_MS = 2_000;
+
+/** True once a worker has completed the run's first workflow task. */
+async function pickedUp(handle: WorkflowHandle, withinMs: number): Promise<boolean> {
+  const deadline = performance.now() + withinMs;
+  while (performance.now() < deadline) {
+    if ((await handle.describe()).historyLength > 3) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 async function hasPollers(temporal: TemporalConnection, taskQueue: string): Promise<boolean> {
   const response = await temporal.connection.workflowService.describeTaskQueue({
     namespace: temporal.namespace,
@@ -75,6 +90,17 @@ async function hasPollers(temporal: TemporalConnection, taskQueue: string): Prom
     taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
   });
   return (response.pollers ?? []).length > 0;
+}
+
+/** `<stateDir>/logs/worldloop.log`: JSON lines, redacted like every worldloop log. */
+function fileLogger(cfg: Config) {
+  const dir = join(cfg.stateDir, 'logs');
+  mkdirSync(dir, { recursive: true });
+  return createLogger({
+    level: cfg.logLevel,
+    context: { version: WORLDLOOP_VERSION },
+    destination: createWriteStream(join(dir, 'worldloop.log'), { flags: 'a' }),
+  });
 }
 
 let runtimeInstalled = false;
@@ -103,6 +129,7 @@ const PHASE_LABELS = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as con
 function renderPhases(state: PhaseState | undefined, elapsedMs: number): string {
   const parts = PHASE_LABELS.map((p) => {
     if (state?.completed.includes(p)) return `${p} ✓`;
+    if (state?.cache_hit && (p === 'reserve' || p === 'execute') && !state.completed.includes(p)) return `${p} –`;
     if (state?.phase === p) return `${p} …`;
     if (state?.phase === 'failed' && state.completed.length === PHASE_LABELS.indexOf(p)) return `${p} ✗`;
     return p;
@@ -188,15 +215,19 @@ export async function runCommand(ref: string, opts: RunOptions): Promise<number>
   try {
     await ensureDefaultPlan(cfg, request.plan);
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-    if (!opts.detach && cfg.temporal.embeddedWorker && !(await hasPollers(temporal, cfg.temporal.taskQueue))) {
-      embedded = await startWorker(cfg, temporal);
-    }
+    const embed = () => startWorker(cfg, temporal, { logger: fileLogger(cfg) });
+    const mayEmbed = !opts.detach && cfg.temporal.embeddedWorker;
+    // The embedded worker logs to a file: the terminal belongs to the run's own display.
+    if (mayEmbed && !(await hasPollers(temporal, cfg.temporal.taskQueue))) embedded = await embed();
     const execution_id = uuidv7();
     const handle = await client.workflow.start(runProcessor, {
       taskQueue: cfg.temporal.taskQueue,
       workflowId: `run/${execution_id}`,
       args: [{ execution_id, request }],
     });
+    // Temporal keeps listing a poller for minutes after its process died (e.g. the previous `run`).
+    // If nobody picks the run up promptly, this process becomes the worker.
+    if (mayEmbed && !embedded && !(await pickedUp(handle, WORKER_PICKUP_MS))) embedded = await embed();
     const link = uiLinkForWorkflow(temporal.uiUrl, temporal.namespace, handle.workflowId, handle.firstExecutionRunId);
     if (opts.detach) {
       if (opts.json) printJson({ execution_id, workflow_id: handle.workflowId, ui: link });
@@ -208,7 +239,10 @@ export async function runCommand(ref: string, opts: RunOptions): Promise<number>
     if (!opts.json) await watchPhases(handle, result.catch(() => undefined));
     const envelope = await result;
     if (opts.json) printJson(envelope);
-    else printEnvelopeHuman(envelope, link);
+    else {
+      printEnvelopeHuman(envelope, link);
+      if (embedded && envelope.status === 'error') process.stderr.write(`  log      ${join(cfg.stateDir, 'logs', 'worldloop.log')}\n`);
+    }
     return envelope.status === 'success' ? EXIT_OK : exitCodeFor(envelope.error.code);
   } finally {
     await embedded?.shutdown();
