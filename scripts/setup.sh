@@ -13,6 +13,10 @@
 #   4. A loopback OCI registry on WORLDLOOP_OCI_REGISTRY (default 127.0.0.1:5000) from our own config.
 #   5. The Temporal CLI: $WORLDLOOP_TEMPORAL_BIN, `temporal` on PATH, the per-machine cache, then
 #      `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` into the cache (minutes when cold).
+#   6. The processor images the registry pins: when the loopback registry does not serve every pinned
+#      digest, `worldloop build` builds them (reproducibly) and pushes them. If the digests still differ —
+#      Debian updated a package the base layer holds — the pins are rewritten and a warning names the
+#      files to review (the Build & Pin lane, locally).
 # The Temporal dev server itself is started on demand by worldloop (`worldloop server start`).
 set -euo pipefail
 
@@ -329,10 +333,28 @@ setup_temporal() {
   fi
 }
 
+# ------------------------------------------------------------------------------- 6. processor images
+setup_images() {
+  if node bin/worldloop.js pin --check >/dev/null 2>&1; then
+    ok "processor images: every pinned digest is served by the registry"
+    return
+  fi
+  say "building processor images for linux/amd64 and linux/arm64 (the first build downloads Debian packages)"
+  local t0=$SECONDS
+  node bin/worldloop.js build || die "worldloop build failed; see the output above"
+  if node bin/worldloop.js pin --check >/dev/null 2>&1; then
+    ok "processor images built in $((SECONDS - t0))s; they match the pins"
+  else
+    node bin/worldloop.js pin --profile dev || die "worldloop pin failed; see the output above"
+    warn "the rebuilt images differ from the committed pins (a Debian package changed?): registry/ was re-pinned; review 'git diff registry/'"
+  fi
+}
+
 setup_node
 setup_apt
 setup_binfmt
 setup_docker
 setup_registry
 setup_temporal
+setup_images
 say "done. Next: 'node bin/worldloop.js doctor' (the Temporal dev server starts on first use, or 'node bin/worldloop.js server start')."
