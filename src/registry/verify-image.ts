@@ -21,7 +21,8 @@ export const VERIFY_WRITE_PREFIX = 'world://artifacts/verify/';
 
 export interface VerifyRun {
   readonly platform: Platform;
-  readonly runner: 'docker' | 'docker+qemu';
+  /** how the image ran: the loop's local adapter, or `docker run` with the same flags; `+qemu` when emulated */
+  readonly runner: string;
   readonly image: string;
   readonly exit_code: number;
   readonly duration_ms: number;
@@ -99,14 +100,36 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** One hardened mock-mode run of an image for a platform; returns the digests of what it wrote. */
-export async function runImageOnce(args: {
-  image: string;
-  platform: Platform;
-  entry: RegistryEntry;
-  inputs: unknown;
-  timeoutMs?: number;
-}): Promise<VerifyRun> {
+export interface RunImageArgs {
+  readonly image: string;
+  readonly platform: Platform;
+  readonly entry: RegistryEntry;
+  readonly inputs: unknown;
+  readonly timeoutMs?: number;
+}
+
+/** Runs one image once in mock mode and reports the digests of what it wrote (receipt excluded). */
+export type ImageRunner = (args: RunImageArgs) => Promise<VerifyRun>;
+
+export function emulated(platform: Platform): boolean {
+  return (platform === 'arm64' && process.arch !== 'arm64') || (platform === 'amd64' && process.arch !== 'x64');
+}
+
+/** Digests of outputs/** and outputs.json under `out` (the receipt names the execution, so it is left out). */
+export async function outputDigests(out: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const rel of await listFiles(out)) {
+    if (rel === 'receipt.json') continue;
+    files[rel] = await sha256File(join(out, rel));
+  }
+  return files;
+}
+
+/**
+ * The fallback runner: `docker run` with the local adapter's hardening flags. The CLI passes the adapter
+ * itself (src/cli/commands/build.ts) so the check runs exactly what Execute runs.
+ */
+export async function runImageOnce(args: RunImageArgs): Promise<VerifyRun> {
   const work = await mkdtemp(join(tmpdir(), 'worldloop-verify-'));
   try {
     const out = join(work, 'out');
@@ -170,14 +193,10 @@ export async function runImageOnce(args: {
         `${args.image} (linux/${args.platform}) exited ${exitCode}${args.platform === 'arm64' ? ' (is qemu-user-static registered in binfmt_misc? scripts/setup.sh does it)' : ''}: ${stderr}`,
       );
     }
-    const files: Record<string, string> = {};
-    for (const rel of await listFiles(out)) {
-      if (rel === 'receipt.json') continue;
-      files[rel] = await sha256File(join(out, rel));
-    }
+    const files = await outputDigests(out);
     return {
       platform: args.platform,
-      runner: args.platform === 'arm64' && process.arch !== 'arm64' ? 'docker+qemu' : 'docker',
+      runner: emulated(args.platform) ? 'docker run+qemu' : 'docker run',
       image: args.image,
       exit_code: exitCode,
       duration_ms: duration,
@@ -203,8 +222,10 @@ export async function verifyBuilds(args: {
   reports: readonly BuildReport[];
   registryDir: string;
   root: string;
+  runImage?: ImageRunner;
   log?: (line: string) => void;
 }): Promise<VerifyResult[]> {
+  const runImage = args.runImage ?? runImageOnce;
   const registry = await loadRegistry(args.registryDir, { root: args.root });
   const results: VerifyResult[] = [];
   for (const report of args.reports) {
@@ -216,7 +237,7 @@ export async function verifyBuilds(args: {
       if (!built) throw new WorldloopError('ERR_PLATFORM_MISSING', `${report.ref}: no ${platform} image to verify`);
       const image = `${report.repository}@${built.manifest}`;
       args.log?.(`verify ${report.ref} ${platform}: running ${image}`);
-      runs.push(await runImageOnce({ image, platform, entry, inputs }));
+      runs.push(await runImage({ image, platform, entry, inputs }));
     }
     const cmp = compareRuns(runs);
     // Non-deterministic processors are run (both must work) but not required to agree.

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../src/config';
+import { adapterRunner } from '../../src/cli/commands/build';
+import { REPO_ROOT, config } from '../../src/config';
 import { buildAndPush } from '../../src/registry/build-push';
 import { OciClient } from '../../src/registry/oci-client';
 import { verifyBuilds } from '../../src/registry/verify-image';
@@ -38,15 +39,22 @@ describe('build --verify', () => {
         client: new OciClient(),
         refs: ['text/stats@1'],
       });
-      const [result] = await verifyBuilds({ reports, registryDir, root: REPO_ROOT });
-      console.log(
-        `[verify] ${result!.runs.map((r) => `${r.platform} ${r.runner} ${r.duration_ms} ms`).join(', ')}: ${result!.detail}`,
-      );
-      expect(result!.deterministic).toBe(true);
-      expect(result!.runs.map((r) => r.platform)).toEqual(['amd64', 'arm64']);
-      expect(Object.keys(result!.runs[0]!.files)).toEqual(['outputs.json', join('outputs', 'stats.json')]);
-      expect(result!.runs[1]!.files).toEqual(result!.runs[0]!.files);
-      expect(result!.identical).toBe(true);
+      // Through the loop's local adapter (what Execute runs), then through plain `docker run` with the
+      // same flags: both architectures and both runners must agree byte for byte.
+      const [result] = await verifyBuilds({ reports, registryDir, root: REPO_ROOT, runImage: adapterRunner(config()) });
+      const [plain] = await verifyBuilds({ reports, registryDir, root: REPO_ROOT });
+      for (const r of [result!, plain!]) {
+        console.log(
+          `[verify] ${r.runs.map((x) => `${x.platform} ${x.runner} ${x.duration_ms} ms`).join(', ')}: ${r.detail}`,
+        );
+        expect(r.deterministic).toBe(true);
+        expect(r.runs.map((x) => x.platform)).toEqual(['amd64', 'arm64']);
+        expect(Object.keys(r.runs[0]!.files)).toEqual(['outputs.json', join('outputs', 'stats.json')]);
+        expect(r.runs[1]!.files).toEqual(r.runs[0]!.files);
+        expect(r.identical).toBe(true);
+      }
+      expect(result!.runs[0]!.runner).toBe('local adapter');
+      expect(plain!.runs[0]!.files).toEqual(result!.runs[0]!.files);
     },
   );
 });

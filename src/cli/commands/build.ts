@@ -7,7 +7,14 @@ import { PLATFORMS, type Platform } from '../../contracts/schemas';
 import { buildAndPush, compareBuildToPins } from '../../registry/build-push';
 import { readPinnedStates } from '../../registry/pin';
 import { OciClient } from '../../registry/oci-client';
-import { verifyBuilds } from '../../registry/verify-image';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { createDockerAdapter } from '../../adapters/docker-adapter';
+import { connectDocker } from '../../adapters/docker-engine';
+import { envFingerprint } from '../../hashing';
+import { type ImageRunner, emulated, outputDigests, verifyBuilds } from '../../registry/verify-image';
 import { EXIT_FAILURE, action, printJson } from '../output';
 
 interface BuildFlags {
@@ -25,6 +32,61 @@ export function ociClient(cfg: Config): OciClient {
     credentials: (registry) =>
       auth && registry === auth.host ? { username: auth.username, password: auth.password } : undefined,
   });
+}
+
+/**
+ * `--verify` through the loop's own local adapter (the Execute phase's code: same hardening, same
+ * argument contract, same pull). Memory gets at least 256 MB: qemu needs headroom a native run does not.
+ */
+export function adapterRunner(cfg: Config): ImageRunner {
+  const adapter = createDockerAdapter({ docker: connectDocker(cfg) });
+  return async ({ image, platform, entry, inputs }) => {
+    const root = await mkdtemp(join(tmpdir(), 'worldloop-verify-'));
+    const executionId = uuidv7();
+    const runtime = { ...entry.runtime, network: 'none' as const, memory_mb: Math.max(entry.runtime.memory_mb, 256) };
+    const t0 = performance.now();
+    try {
+      const outcome = await adapter.invoke({
+        execution_id: executionId,
+        processor_ref: entry.ref,
+        image,
+        platform,
+        mode: 'mock',
+        inputs: inputs as Record<string, unknown>,
+        write_prefix: 'world://artifacts/verify/',
+        runtime,
+        secrets: {},
+        env_fingerprint: envFingerprint({
+          adapter: 'local',
+          cpu: runtime.cpu,
+          gpu: runtime.gpu,
+          image,
+          memory_mb: runtime.memory_mb,
+          network: 'none',
+          platform,
+          secrets: [],
+          timeout_s: runtime.timeout_s,
+        }),
+        workdir: join(root, executionId),
+      });
+      if (outcome.envelope.status !== 'success') {
+        throw new WorldloopError(
+          'ERR_PROCESSOR_FAILED',
+          `${image} (linux/${platform}): ${outcome.envelope.error.code} ${outcome.envelope.error.message}`,
+        );
+      }
+      return {
+        platform,
+        runner: emulated(platform) ? 'local adapter+qemu' : 'local adapter',
+        image,
+        exit_code: outcome.exit_code ?? -1,
+        duration_ms: Math.round(performance.now() - t0),
+        files: await outputDigests(outcome.out_dir),
+      };
+    } finally {
+      await rm(root, { recursive: true, force: true }).catch(() => undefined);
+    }
+  };
 }
 
 function parsePlatforms(value: string): Platform[] {
@@ -125,6 +187,7 @@ Examples:
         });
         const verification = flags.verify
           ? await verifyBuilds({
+              runImage: adapterRunner(cfg),
               reports,
               registryDir: cfg.registryDir,
               root: REPO_ROOT,
