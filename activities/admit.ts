@@ -33,13 +33,17 @@ export function digestOf(image: string): string {
 }
 
 export function makeAdmit(deps: ActivityDeps) {
-  return async function admit({ execution_id, request, write_prefix }: AdmitInput): Promise<AdmitResult> {
+  return async function admit({ request, write_prefix }: AdmitInput): Promise<AdmitResult> {
     // The CI guard again, on the worker: a client that skipped it still cannot start a real run in CI.
     assertModeSafe(request.mode, deps.ci);
 
     const entry = deps.getEntry(request.processor_ref);
     const adapter = deps.adapters[request.adapter];
-    if (!adapter) throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `adapter "${request.adapter}" is not configured on this worker`);
+    if (!adapter)
+      throw new WorldloopError(
+        'ERR_ADAPTER_UNAVAILABLE',
+        `adapter "${request.adapter}" is not configured on this worker`,
+      );
     const image = pinnedImage(entry, deps.platform);
 
     inputsValidator(entry)(request.inputs);
@@ -56,7 +60,8 @@ export function makeAdmit(deps: ActivityDeps) {
 
     const admission: Predicate[] = [...entry.predicates.admission, ...(request.predicates?.admission ?? [])];
     const failures = await evaluatePredicates(deps.world, admission, { write_prefix: prefix, outputs: [] });
-    if (failures.length > 0) throw new WorldloopError('ERR_PREDICATE_FAILED', `admission: ${describeFailures(failures)}`);
+    if (failures.length > 0)
+      throw new WorldloopError('ERR_PREDICATE_FAILED', `admission: ${describeFailures(failures)}`);
 
     const runtime = entry.runtime;
     // Mock mode never has a network, whatever the registry says (DESIGN.md §7).

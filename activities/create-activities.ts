@@ -25,7 +25,10 @@ function phase<I, O>(deps: ActivityDeps, name: string, fn: (input: I) => Promise
       return out;
     } catch (err) {
       const failure = failureFrom(err);
-      log.warn({ event: 'phase.end', ok: false, code: failure.type, ms: Math.round(performance.now() - started) }, failure.message);
+      log.warn(
+        { event: 'phase.end', ok: false, code: failure.type, ms: Math.round(performance.now() - started) },
+        failure.message,
+      );
       throw failure;
     }
   };

@@ -24,12 +24,8 @@ async function readJsonOrNull(path: string): Promise<unknown> {
 async function stage(deps: ActivityDeps, outDir: string): Promise<{ staged: StagedFile[]; violations: string[] }> {
   const staged: StagedFile[] = [];
   const violations: string[] = [];
-  let top: string[] = [];
-  try {
-    top = await readdir(outDir);
-  } catch {
-    return { staged, violations: ['the processor left no out/ folder'] };
-  }
+  const top = await readdir(outDir).catch(() => undefined);
+  if (!top) return { staged, violations: ['the processor left no out/ folder'] };
   for (const name of top) if (!TOP_LEVEL_ALLOWED.has(name)) violations.push(`unexpected ${name} outside outputs/`);
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(join(outDir, rel));
@@ -53,7 +49,8 @@ export function makeExecute(deps: ActivityDeps) {
   return async function execute({ execution_id, request, admitted }: ExecuteInput): Promise<ExecuteResult> {
     const ctx = Context.current();
     const adapter = deps.adapters[admitted.adapter];
-    if (!adapter) throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `adapter "${admitted.adapter}" is not configured`);
+    if (!adapter)
+      throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `adapter "${admitted.adapter}" is not configured`);
     const secrets: Record<string, string> = {};
     if (admitted.mode === 'real') {
       const resolver = deps.secretsFor('real');

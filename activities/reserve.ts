@@ -13,7 +13,8 @@ interface FlightClaim {
   execution_id: string;
 }
 
-const flightKey = (cacheKey: string, generation: number) => `flights/${cacheKey}/${String(generation).padStart(6, '0')}`;
+const flightKey = (cacheKey: string, generation: number) =>
+  `flights/${cacheKey}/${String(generation).padStart(6, '0')}`;
 
 /**
  * Identical concurrent runs share one execution: the first claims the cache key; the others wait for its

@@ -18,7 +18,6 @@ import { cacheRecordKey } from './cache';
 import type { ActivityDeps } from './deps';
 import type { CacheRecord, SettleCachedInput, SettleInput } from './types';
 
-
 /** The envelope a receipt stands for; used for idempotent retries and for `worldloop show`. */
 export function envelopeFromReceipt(receipt: Receipt, writePrefix: string): SuccessEnvelope {
   return {
@@ -82,7 +81,13 @@ function durationMs(startedAt: string, finishedAt: string): number {
 }
 
 export function makeSettle(deps: ActivityDeps) {
-  return async function settle({ execution_id, request, admitted, executed, workflow }: SettleInput): Promise<SuccessEnvelope> {
+  return async function settle({
+    execution_id,
+    request,
+    admitted,
+    executed,
+    workflow,
+  }: SettleInput): Promise<SuccessEnvelope> {
     const done = await existingReceipt(deps, execution_id);
     if (done) return envelopeFromReceipt(done, admitted.write_prefix);
     const prefix = admitted.write_prefix;
@@ -94,10 +99,15 @@ export function makeSettle(deps: ActivityDeps) {
     const stagedPaths = executed.staged.map((s) => joinWorldPath(prefix, s.relpath));
     assertNoDuplicates(stagedPaths);
     const index = OutputsIndexSchema.safeParse(executed.processor_index);
-    if (!index.success) throw new WorldloopError('ERR_OUTPUT_INVALID', 'outputs.json is missing or does not match the schema');
+    if (!index.success)
+      throw new WorldloopError('ERR_OUTPUT_INVALID', 'outputs.json is missing or does not match the schema');
     const procReceipt = ProcessorReceiptSchema.safeParse(executed.processor_receipt);
-    if (!procReceipt.success) throw new WorldloopError('ERR_OUTPUT_INVALID', 'receipt.json is missing or does not match the schema');
-    if (procReceipt.data.inputs_hash.value !== admitted.inputs_hash.value || procReceipt.data.execution_id !== execution_id) {
+    if (!procReceipt.success)
+      throw new WorldloopError('ERR_OUTPUT_INVALID', 'receipt.json is missing or does not match the schema');
+    if (
+      procReceipt.data.inputs_hash.value !== admitted.inputs_hash.value ||
+      procReceipt.data.execution_id !== execution_id
+    ) {
       throw new WorldloopError('ERR_DIGEST_MISMATCH', 'the processor receipt names other inputs or another execution');
     }
     assertNoDuplicates(index.data.outputs.map((o) => o.path));
@@ -105,9 +115,16 @@ export function makeSettle(deps: ActivityDeps) {
     const outputs: OutputEntry[] = [];
     for (const entry of index.data.outputs) {
       const file = staged.get(entry.path);
-      if (!file) throw new WorldloopError('ERR_OUTPUT_INVALID', `outputs.json lists ${entry.path}, which is not a file the processor wrote`);
+      if (!file)
+        throw new WorldloopError(
+          'ERR_OUTPUT_INVALID',
+          `outputs.json lists ${entry.path}, which is not a file the processor wrote`,
+        );
       if (file.blake3 !== entry.blake3 || file.sha256 !== entry.sha256 || file.size_bytes !== entry.size_bytes) {
-        throw new WorldloopError('ERR_DIGEST_MISMATCH', `${entry.path}: the file does not match its outputs.json entry`);
+        throw new WorldloopError(
+          'ERR_DIGEST_MISMATCH',
+          `${entry.path}: the file does not match its outputs.json entry`,
+        );
       }
       outputs.push({ ...entry, path: entry.path });
       staged.delete(entry.path);
@@ -117,7 +134,10 @@ export function makeSettle(deps: ActivityDeps) {
     }
     const cost = procReceipt.data.cost_micro;
     if (cost > admitted.reserve_micro) {
-      throw new WorldloopError('ERR_BUDGET_EXCEEDED', `the processor reports ${cost} µ$, above its reserved bound ${admitted.reserve_micro} µ$`);
+      throw new WorldloopError(
+        'ERR_BUDGET_EXCEEDED',
+        `the processor reports ${cost} µ$, above its reserved bound ${admitted.reserve_micro} µ$`,
+      );
     }
 
     // 2. Land.

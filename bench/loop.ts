@@ -35,12 +35,40 @@ async function bareRun(image: string, text: string): Promise<number> {
   await chmod(work, 0o755);
   const started = performance.now();
   await exec('docker', [
-    'run', '--rm', '--network', 'none', '--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=64m',
-    '--user', '65532:65532', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-    '--pids-limit', '64', '--memory', '128m', '--memory-swap', '128m', '--cpus', '0.5',
-    '-v', `${work}:/work`, image,
-    '--inputs', '@/work/inputs.json', '--write-prefix', 'world://artifacts/bench/', '--execution-id',
-    '01900000-0000-7000-8000-000000000000', '--mode', 'mock', '--out', '/work/out',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--read-only',
+    '--tmpfs',
+    '/tmp:rw,noexec,nosuid,size=64m',
+    '--user',
+    '65532:65532',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--pids-limit',
+    '64',
+    '--memory',
+    '128m',
+    '--memory-swap',
+    '128m',
+    '--cpus',
+    '0.5',
+    '-v',
+    `${work}:/work`,
+    image,
+    '--inputs',
+    '@/work/inputs.json',
+    '--write-prefix',
+    'world://artifacts/bench/',
+    '--execution-id',
+    '01900000-0000-7000-8000-000000000000',
+    '--mode',
+    'mock',
+    '--out',
+    '/work/out',
   ]);
   return performance.now() - started;
 }
@@ -64,7 +92,11 @@ async function main(): Promise<void> {
     const histories: number[] = [];
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
-      const { handle } = await h.start({ processor_ref: 'text/stats@1', inputs: { text: `bench ${salt} ${i}` }, cache: false });
+      const { handle } = await h.start({
+        processor_ref: 'text/stats@1',
+        inputs: { text: `bench ${salt} ${i}` },
+        cache: false,
+      });
       await handle.result();
       loop.push(performance.now() - t0);
       histories.push((await handle.fetchHistory()).events?.length ?? 0);

@@ -151,7 +151,12 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
       },
     };
     // The run fails in Temporal (visible as Failed in the UI); the error envelope travels in the details.
-    throw ApplicationFailure.create({ type: code, message: `[${code}] ${envelope.error.message}`, nonRetryable: true, details: [envelope] });
+    throw ApplicationFailure.create({
+      type: code,
+      message: `[${code}] ${envelope.error.message}`,
+      nonRetryable: true,
+      details: [envelope],
+    });
   }
 }
 

@@ -17,8 +17,9 @@ import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
 
-export const WORLDLOOP_VERSION = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string })
-  .version;
+export const WORLDLOOP_VERSION = (
+  JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** Builds every activity dependency once. */
 export async function buildActivityDeps(cfg: Config, client: Client, logger: Logger): Promise<ActivityDeps> {

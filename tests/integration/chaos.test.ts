@@ -15,7 +15,11 @@ let h: LoopHarness;
 const children: ChildProcess[] = [];
 
 function startWorkerProcess(env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn('node', ['bin/worldloop.js', 'worker'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('node', ['bin/worldloop.js', 'worker'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.push(child);
   return child;
 }
@@ -77,7 +81,10 @@ it('kill -9 of the worker mid-execute: a new worker adopts the container and set
   // The history shows the retry: Execute ran more than once, the container only once.
   const history = await handle.fetchHistory();
   const executeStarts = (history.events ?? []).filter(
-    (e) => e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt && e.activityTaskStartedEventAttributes.attempt > 1,
+    (e) =>
+      e.activityTaskStartedEventAttributes &&
+      e.activityTaskStartedEventAttributes.attempt &&
+      e.activityTaskStartedEventAttributes.attempt > 1,
   );
   expect(executeStarts.length).toBeGreaterThanOrEqual(1);
 }, 240_000);

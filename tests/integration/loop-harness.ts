@@ -42,7 +42,13 @@ export function preparedRegistryDir(): Promise<string> {
     // Test files run in separate processes; the pinned folder is shared between them (and between runs)
     // under a name derived from every source that goes into the images, and only while the loopback
     // registry still serves the pinned index.
-    const key = await sourcesDigest(['registry', 'processors', 'src', 'tests/fixtures/registry', 'tests/fixtures/processors']);
+    const key = await sourcesDigest([
+      'registry',
+      'processors',
+      'src',
+      'tests/fixtures/registry',
+      'tests/fixtures/processors',
+    ]);
     const dir = join(tmpdir(), `wl-registry-${key.slice(0, 16)}`);
     const client = new OciClient();
     if (existsSync(join(dir, '.pinned')) && (await stillPublished(dir, client))) return dir;

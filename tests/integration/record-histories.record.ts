@@ -25,10 +25,30 @@ afterAll(async () => {
 });
 
 const cases = [
-  { name: 'text-stats-success', request: { processor_ref: 'text/stats@1', inputs: { text: 'recorded run' } }, status: 'success' },
-  { name: 'text-stats-cache-hit', request: { processor_ref: 'text/stats@1', inputs: { text: 'recorded run' } }, status: 'success', cacheHit: true },
-  { name: 'llm-chat-mock', request: { processor_ref: 'llm/chat@1', inputs: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] } }, status: 'success' },
-  { name: 'fixture-crash', request: { processor_ref: 'test/fixture@1', inputs: { behaviour: 'crash' } }, status: 'error' },
+  {
+    name: 'text-stats-success',
+    request: { processor_ref: 'text/stats@1', inputs: { text: 'recorded run' } },
+    status: 'success',
+  },
+  {
+    name: 'text-stats-cache-hit',
+    request: { processor_ref: 'text/stats@1', inputs: { text: 'recorded run' } },
+    status: 'success',
+    cacheHit: true,
+  },
+  {
+    name: 'llm-chat-mock',
+    request: {
+      processor_ref: 'llm/chat@1',
+      inputs: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+    },
+    status: 'success',
+  },
+  {
+    name: 'fixture-crash',
+    request: { processor_ref: 'test/fixture@1', inputs: { behaviour: 'crash' } },
+    status: 'error',
+  },
   { name: 'text-stats-bad-inputs', request: { processor_ref: 'text/stats@1', inputs: { text: 1 } }, status: 'error' },
 ] as const;
 
@@ -42,7 +62,20 @@ for (const c of cases) {
     const cli = await findTemporalCli(h.cfg);
     const { stdout } = await promisify(execFile)(
       cli.path,
-      ['workflow', 'show', '--workflow-id', handle.workflowId, '--run-id', handle.firstExecutionRunId, '--address', h.temporal.address, '--namespace', h.temporal.namespace, '--output', 'json'],
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        handle.workflowId,
+        '--run-id',
+        handle.firstExecutionRunId,
+        '--address',
+        h.temporal.address,
+        '--namespace',
+        h.temporal.namespace,
+        '--output',
+        'json',
+      ],
       { maxBuffer: 64 * 1024 * 1024 },
     );
     await writeFile(join(out, `${c.name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 2)}\n`);

@@ -82,7 +82,9 @@ describe('success path', () => {
     const a = await h.world.world.readBytes(completion(first.envelope));
     const b = await h.world.world.readBytes(completion(second.envelope));
     expect(text(a)).toBe(text(b));
-    const receipt = ReceiptSchema.parse(JSON.parse(text(await h.world.world.readBytes(determinismPath(first.execution_id)))));
+    const receipt = ReceiptSchema.parse(
+      JSON.parse(text(await h.world.world.readBytes(determinismPath(first.execution_id)))),
+    );
     expect(receipt.cost_micro).toBe(first.envelope.meta.cost_micro);
     expect(Object.keys(receipt.usage).length).toBeGreaterThan(0);
   });
@@ -105,10 +107,14 @@ describe('error paths', () => {
   it('CI=true with real mode → ERR_CI_SAFETY from the CLI before anything starts, and again in Admit', async () => {
     // Any real-mode container created while this test runs would show up here (other suites only run mock).
     const since = Math.floor(Date.now() / 1000) - 1;
-    const cli = await run('node', ['bin/worldloop.js', 'run', 'text/stats@1', '--inputs', '{"text":"x"}', '--mode', 'real'], {
-      cwd: REPO_ROOT,
-      env: { ...h.env, CI: 'true' },
-    }).then(
+    const cli = await run(
+      'node',
+      ['bin/worldloop.js', 'run', 'text/stats@1', '--inputs', '{"text":"x"}', '--mode', 'real'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...h.env, CI: 'true' },
+      },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );
@@ -118,14 +124,22 @@ describe('error paths', () => {
     // The worker-side guard: a CI worker refuses a real run that some client started anyway.
     const ciHarness = await startLoopHarness(integrationEnv(), { overrides: { CI: 'true' } });
     try {
-      const { execution_id, envelope } = await ciHarness.run({ processor_ref: 'text/stats@1', inputs: { text: 'x' }, mode: 'real' });
+      const { execution_id, envelope } = await ciHarness.run({
+        processor_ref: 'text/stats@1',
+        inputs: { text: 'x' },
+        mode: 'real',
+      });
       expectError(envelope, 'ERR_CI_SAFETY');
       expect(await containersOf(execution_id)).toEqual([]);
     } finally {
       await ciHarness.close();
     }
     const until = Math.floor(Date.now() / 1000) + 1;
-    const events = await docker.getEvents({ since, until, filters: { type: ['container'], event: ['create'], label: ['worldloop.mode=real'] } });
+    const events = await docker.getEvents({
+      since,
+      until,
+      filters: { type: ['container'], event: ['create'], label: ['worldloop.mode=real'] },
+    });
     const chunks: Buffer[] = [];
     for await (const chunk of events as AsyncIterable<Buffer>) chunks.push(chunk);
     expect(Buffer.concat(chunks).toString().trim()).toBe('');
@@ -171,7 +185,11 @@ describe('error paths', () => {
 
   it('budget exceeded → ERR_BUDGET_EXCEEDED before any container starts', async () => {
     await h.world.ledger.createPlan('tiny', 50_000);
-    const { execution_id, envelope } = await h.run({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'ok' }, plan: 'tiny' });
+    const { execution_id, envelope } = await h.run({
+      processor_ref: 'test/fixture@1',
+      inputs: { behaviour: 'ok' },
+      plan: 'tiny',
+    });
     expectError(envelope, 'ERR_BUDGET_EXCEEDED');
     expect(await containersOf(execution_id)).toEqual([]);
     const plan = await h.world.ledger.getPlan('tiny');
@@ -180,9 +198,17 @@ describe('error paths', () => {
 
   it('lease conflict → ERR_LEASE_CONFLICT for a run writing under a prefix another run holds', async () => {
     const shared = `world://artifacts/shared/${Date.now()}/`;
-    const holder = await h.start({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'sleep', sleep_s: 6 }, write_prefix: shared });
+    const holder = await h.start({
+      processor_ref: 'test/fixture@1',
+      inputs: { behaviour: 'sleep', sleep_s: 6 },
+      write_prefix: shared,
+    });
     // Wait until the holder has its lease (it is executing).
-    for (let i = 0; i < 100 && (await h.world.leases.activeLeases()).every((l) => l.execution_id !== holder.execution_id); i++) {
+    for (
+      let i = 0;
+      i < 100 && (await h.world.leases.activeLeases()).every((l) => l.execution_id !== holder.execution_id);
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const { execution_id, envelope } = await h.run({
@@ -202,7 +228,10 @@ describe('error paths', () => {
       processor_ref: 'text/stats@1',
       inputs: { text: `two words ${Date.now()}` },
       cache: false,
-      predicates: { admission: [], success: [{ kind: 'json.path_equals', path: 'outputs/stats.json', pointer: '/words', value: 99 }] },
+      predicates: {
+        admission: [],
+        success: [{ kind: 'json.path_equals', path: 'outputs/stats.json', pointer: '/words', value: 99 }],
+      },
     });
     expectError(envelope, 'ERR_PREDICATE_FAILED');
     if (envelope.status === 'error') expect(envelope.error.message).toContain('/words is 3, expected 99');
@@ -219,7 +248,11 @@ describe('budgets under concurrency', () => {
     await h.world.ledger.createPlan(key, 10 * 100_000);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        h.run({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'ok', text: `run ${i}`, cost_micro: 100_000 }, plan: key }),
+        h.run({
+          processor_ref: 'test/fixture@1',
+          inputs: { behaviour: 'ok', text: `run ${i}`, cost_micro: 100_000 },
+          plan: key,
+        }),
       ),
     );
     const ok = results.filter((r) => r.envelope.status === 'success');
@@ -227,7 +260,12 @@ describe('budgets under concurrency', () => {
     expect(ok.length).toBe(10);
     for (const r of refused) expectError(r.envelope, 'ERR_BUDGET_EXCEEDED');
     const plan = await h.world.ledger.getPlan(key);
-    expect(plan).toMatchObject({ budget_micro: 1_000_000, spent_micro: 1_000_000, reserved_micro: 0, available_micro: 0 });
+    expect(plan).toMatchObject({
+      budget_micro: 1_000_000,
+      spent_micro: 1_000_000,
+      reserved_micro: 0,
+      available_micro: 0,
+    });
     const verified = await h.world.ledger.verifyPlan(key);
     expect(verified.ok, verified.problems.join('; ')).toBe(true);
   });
@@ -243,7 +281,9 @@ describe('result cache', () => {
     if (first.envelope.status !== 'success' || second.envelope.status !== 'success') return;
     expect(second.envelope.meta).toMatchObject({ cache_hit: true, cost_micro: 0 });
     expect(await containersOf(second.execution_id)).toEqual([]);
-    const receipt = ReceiptSchema.parse(JSON.parse(text(await h.world.world.readBytes(determinismPath(second.execution_id)))));
+    const receipt = ReceiptSchema.parse(
+      JSON.parse(text(await h.world.world.readBytes(determinismPath(second.execution_id)))),
+    );
     expect(receipt.cache).toMatchObject({ hit: true, source_execution_id: first.execution_id });
     const a = await h.world.world.readBytes(first.envelope.outputs[0]!);
     const b = await h.world.world.readBytes(second.envelope.outputs[0]!);
@@ -256,13 +296,17 @@ describe('result cache', () => {
 
   it('identical concurrent runs share one execution (single-flight on the cache key)', async () => {
     const inputs = { text: `single flight ${Date.now()}` };
-    const results = await Promise.all(Array.from({ length: 4 }, () => h.run({ processor_ref: 'text/stats@1', inputs })));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => h.run({ processor_ref: 'text/stats@1', inputs })),
+    );
     for (const r of results) expect(r.envelope.status, JSON.stringify(r.envelope)).toBe('success');
     const misses = results.filter((r) => r.envelope.status === 'success' && !r.envelope.meta.cache_hit);
     expect(misses.length).toBe(1);
     for (const r of results) {
       if (r === misses[0]) continue;
-      const receipt = ReceiptSchema.parse(JSON.parse(text(await h.world.world.readBytes(determinismPath(r.execution_id)))));
+      const receipt = ReceiptSchema.parse(
+        JSON.parse(text(await h.world.world.readBytes(determinismPath(r.execution_id)))),
+      );
       expect(receipt.cache.source_execution_id).toBe(misses[0]!.execution_id);
     }
   });

@@ -13,7 +13,8 @@ let h: LoopHarness;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh\` (installs Debian's chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh\` (installs Debian's chromium)`);
   h = await startLoopHarness(integrationEnv());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -36,7 +37,11 @@ afterAll(async () => {
 });
 
 it('shows the run history with the five phase activities and the worldloop search attributes', async () => {
-  const { execution_id, handle } = await h.start({ processor_ref: 'text/stats@1', inputs: { text: `ui ${Date.now()}` }, cache: false });
+  const { execution_id, handle } = await h.start({
+    processor_ref: 'text/stats@1',
+    inputs: { text: `ui ${Date.now()}` },
+    cache: false,
+  });
   await handle.result();
   const { uiUrl, namespace } = integrationEnv();
   const page = await browser.newPage();

@@ -9,7 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 
 const dir = join(REPO_ROOT, 'tests', 'replay', 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const histories = files.map((file) => ({
   file,
   workflowId: file.replace(/\.json$/, ''),
@@ -25,7 +27,10 @@ let altered: { code: string };
 beforeAll(async () => {
   [current, altered] = await Promise.all([
     bundleWorkflowCode({ workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'), logger: quiet }),
-    bundleWorkflowCode({ workflowsPath: join(REPO_ROOT, 'tests', 'replay', 'altered-workflows', 'index.ts'), logger: quiet }),
+    bundleWorkflowCode({
+      workflowsPath: join(REPO_ROOT, 'tests', 'replay', 'altered-workflows', 'index.ts'),
+      logger: quiet,
+    }),
   ]);
 }, 120_000);
 

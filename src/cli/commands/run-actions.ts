@@ -28,7 +28,6 @@ import { EXIT_OK, exitCodeFor, printJson } from '../output';
 
 import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, type RunOptions } from './run';
 
-
 async function readInputs(spec: string): Promise<unknown> {
   let text = spec;
   if (spec.startsWith('@')) {
@@ -63,7 +62,8 @@ export async function buildRunRequest(ref: string, opts: RunOptions, cfg: Config
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.') || 'request';
-    const code = field === 'processor_ref' ? 'ERR_UNKNOWN_PROCESSOR' : field === 'mode' ? 'ERR_MODE_INVALID' : 'ERR_INPUTS';
+    const code =
+      field === 'processor_ref' ? 'ERR_UNKNOWN_PROCESSOR' : field === 'mode' ? 'ERR_MODE_INVALID' : 'ERR_INPUTS';
     throw new WorldloopError(code, `${field}: ${issue.message}`);
   }
   // Validate the prefix grammar now with a stand-in id; Admit checks it again with the real one.
@@ -119,7 +119,9 @@ async function ensureDefaultPlan(cfg: Config, plan: string): Promise<void> {
   } catch (err) {
     if (!(err instanceof WorldloopError && err.code === 'ERR_PLAN_NOT_FOUND')) throw err;
     await plans.createPlan(plan, DEFAULT_PLAN_BUDGET_USD * MICRO_PER_USD);
-    process.stderr.write(`created plan "${plan}" with a budget of $${DEFAULT_PLAN_BUDGET_USD} (see \`worldloop plan show ${plan}\`)\n`);
+    process.stderr.write(
+      `created plan "${plan}" with a budget of $${DEFAULT_PLAN_BUDGET_USD} (see \`worldloop plan show ${plan}\`)\n`,
+    );
   }
 }
 
@@ -182,7 +184,15 @@ export async function envelopeOf(handle: WorkflowHandle): Promise<Envelope> {
         status: 'error',
         execution_id: id,
         error: { code: 'ERR_CANCELLED', message: cause?.message ?? err.message },
-        meta: { env_fingerprint: '', image_digest: '', adapter: 'local', mode: 'mock', duration_ms: 0, cache_hit: false, cost_micro: 0 },
+        meta: {
+          env_fingerprint: '',
+          image_digest: '',
+          adapter: 'local',
+          mode: 'mock',
+          duration_ms: 0,
+          cache_hit: false,
+          cost_micro: 0,
+        },
       };
     }
     throw err;
@@ -202,7 +212,9 @@ function printEnvelopeHuman(envelope: Envelope, link: string): void {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {
-    process.stderr.write(`✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  history  ${link}\n`);
+    process.stderr.write(
+      `✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  history  ${link}\n`,
+    );
   }
 }
 
@@ -231,17 +243,25 @@ export async function runCommand(ref: string, opts: RunOptions): Promise<number>
     const link = uiLinkForWorkflow(temporal.uiUrl, temporal.namespace, handle.workflowId, handle.firstExecutionRunId);
     if (opts.detach) {
       if (opts.json) printJson({ execution_id, workflow_id: handle.workflowId, ui: link });
-      else process.stdout.write(`started ${execution_id}\n  history  ${link}\n  show     worldloop show ${execution_id}\n`);
+      else
+        process.stdout.write(
+          `started ${execution_id}\n  history  ${link}\n  show     worldloop show ${execution_id}\n`,
+        );
       return EXIT_OK;
     }
     if (!opts.json) process.stderr.write(`run ${execution_id}  ${link}\n`);
     const result = envelopeOf(handle);
-    if (!opts.json) await watchPhases(handle, result.catch(() => undefined));
+    if (!opts.json)
+      await watchPhases(
+        handle,
+        result.catch(() => undefined),
+      );
     const envelope = await result;
     if (opts.json) printJson(envelope);
     else {
       printEnvelopeHuman(envelope, link);
-      if (embedded && envelope.status === 'error') process.stderr.write(`  log      ${join(cfg.stateDir, 'logs', 'worldloop.log')}\n`);
+      if (embedded && envelope.status === 'error')
+        process.stderr.write(`  log      ${join(cfg.stateDir, 'logs', 'worldloop.log')}\n`);
     }
     return envelope.status === 'success' ? EXIT_OK : exitCodeFor(envelope.error.code);
   } finally {
@@ -260,7 +280,8 @@ export async function showCommand(executionId: string, opts: { json?: boolean })
     try {
       description = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new WorldloopError('ERR_NOT_FOUND', `no run with execution id ${executionId}`);
+      if (err instanceof WorkflowNotFoundError)
+        throw new WorldloopError('ERR_NOT_FOUND', `no run with execution id ${executionId}`);
       throw err;
     }
     const status = description.status.name;
@@ -300,7 +321,8 @@ export async function showCommand(executionId: string, opts: { json?: boolean })
 export async function lsCommand(opts: { json?: boolean; limit: string }): Promise<number> {
   const cfg = config();
   const limit = Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new WorldloopError('ERR_USAGE', '--limit must be 1–1000');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new WorldloopError('ERR_USAGE', '--limit must be 1–1000');
   const temporal = await connectTemporal(cfg);
   try {
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
@@ -324,7 +346,8 @@ export async function lsCommand(opts: { json?: boolean; limit: string }): Promis
           `${String(r.started)}  ${String(r.status).padEnd(10)} ${String(r.processor_ref).padEnd(16)} ${String(r.mode).padEnd(5)} ${r.cache_hit === true ? 'hit ' : '    '} ${String(r.execution_id)}\n`,
         );
       }
-      if (rows.length === 0) process.stdout.write('no runs yet — try: worldloop run text/stats@1 --inputs \'{"text":"hello world"}\'\n');
+      if (rows.length === 0)
+        process.stdout.write('no runs yet — try: worldloop run text/stats@1 --inputs \'{"text":"hello world"}\'\n');
     }
     return EXIT_OK;
   } finally {
@@ -336,7 +359,9 @@ export async function workerCommand(): Promise<number> {
   const cfg = config();
   const temporal = await connectTemporal(cfg);
   const running = await startWorker(cfg, temporal);
-  process.stderr.write(`worker polling task queue "${cfg.temporal.taskQueue}" on ${temporal.address} (Ctrl-C to stop)\n`);
+  process.stderr.write(
+    `worker polling task queue "${cfg.temporal.taskQueue}" on ${temporal.address} (Ctrl-C to stop)\n`,
+  );
   const stop = () => void running.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -344,4 +369,3 @@ export async function workerCommand(): Promise<number> {
   await temporal.connection.close();
   return EXIT_OK;
 }
-

@@ -26,8 +26,14 @@ export function register(program: Command): void {
     .argument('<ref>', 'processor reference, ns/name@major')
     .requiredOption('--inputs <json|@file>', 'the processor inputs as JSON, or @path to a JSON file')
     .option('--mode <mode>', 'mock or real (default: WORLDLOOP_MODE, else mock)')
-    .option('--plan <key>', `the budget plan to charge (default: "${DEFAULT_PLAN}", created with $${DEFAULT_PLAN_BUDGET_USD})`)
-    .option('--write-prefix <prefix>', 'where outputs land (default world://artifacts/outputs/<ns>/<name>/{execution_id}/)')
+    .option(
+      '--plan <key>',
+      `the budget plan to charge (default: "${DEFAULT_PLAN}", created with $${DEFAULT_PLAN_BUDGET_USD})`,
+    )
+    .option(
+      '--write-prefix <prefix>',
+      'where outputs land (default world://artifacts/outputs/<ns>/<name>/{execution_id}/)',
+    )
     .option('--adapter <name>', 'execution adapter', 'local')
     .option('--no-cache', 'run even when a cached result of a deterministic processor exists')
     .option('--detach', 'start the run and return at once')
