@@ -129,7 +129,7 @@ export async function startLoopHarness(
     TEMPORAL_ADDRESS: integration.temporalAddress,
     TEMPORAL_UI_URL: integration.uiUrl,
     WORLDLOOP_TASK_QUEUE: `wl-test-${uuidv7()}`,
-    WORLDLOOP_LOG_LEVEL: 'warn',
+    WORLDLOOP_LOG_LEVEL: 'error',
     ...opts.overrides,
   };
   const cfg = loadConfig(env);
