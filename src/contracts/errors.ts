@@ -13,12 +13,12 @@ export interface ErrorSpec {
   readonly action: string;
 }
 
-const spec = (
-  kind: ErrorSpec['kind'],
-  retryable: boolean,
-  explanation: string,
-  action: string,
-): ErrorSpec => ({ kind, retryable, explanation, action });
+const spec = (kind: ErrorSpec['kind'], retryable: boolean, explanation: string, action: string): ErrorSpec => ({
+  kind,
+  retryable,
+  explanation,
+  action,
+});
 
 export const ERROR_CATALOGUE = {
   // WorldPath grammar (DESIGN.md §4)

@@ -200,7 +200,10 @@ export const RuntimeSchema = z.strictObject({
   cpu: z.number().positive().max(64),
   memory_mb: z.number().int().min(16).max(262_144),
   timeout_s: z.number().int().min(1).max(86_400),
-  gpu: z.string().regex(/^(none|[a-z0-9-]+(:[1-8])?)$/).default('none'),
+  gpu: z
+    .string()
+    .regex(/^(none|[a-z0-9-]+(:[1-8])?)$/)
+    .default('none'),
   network: z.enum(['none', 'egress']),
   pids: z.number().int().min(8).max(32_768).default(128),
 });
