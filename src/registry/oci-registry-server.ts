@@ -3,11 +3,12 @@
 // scripts/setup.sh does the same in bash; this is the version tests and the CLI use.
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
+import { pidAlive, readPid, withLockFile } from '../lock-file';
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -81,15 +82,6 @@ export function ociRegistryConfig(cfg: Config): string {
   ].join('\n');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Starts the loopback registry unless one already answers at cfg.ociRegistry. */
 export async function ensureOciRegistry(cfg: Config): Promise<{ url: string; started: boolean }> {
   const url = ociRegistryUrl(cfg);
@@ -107,64 +99,45 @@ export async function ensureOciRegistry(cfg: Config): Promise<{ url: string; sta
 
   // O_EXCL lock so two test runs do not start two registries on one port.
   const lock = join(paths.dir, 'start.lock');
-  const deadline = Date.now() + READY_TIMEOUT_MS * 2;
-  for (;;) {
-    try {
-      const h = await open(lock, 'wx');
-      await h.writeFile(`${process.pid}\n`);
-      await h.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if ((Number.isInteger(holder) && !pidAlive(holder)) || age > READY_TIMEOUT_MS * 2) {
-        await rm(lock, { force: true });
-      } else if (Date.now() > deadline) {
-        throw new WorldloopError('ERR_OCI', `timed out waiting for ${lock} while another process starts the registry`);
-      } else {
-        await sleep(200);
-      }
-    }
-  }
+  return withLockFile(lock, () => startOciRegistry(cfg, bin), {
+    timeoutMs: READY_TIMEOUT_MS * 2,
+    staleMs: READY_TIMEOUT_MS * 2,
+    timeoutError: () =>
+      new WorldloopError('ERR_OCI', `timed out waiting for ${lock} while another process starts the registry`),
+  });
+}
+
+/** Starts `bin` detached and waits until it answers; the caller holds the start lock. */
+async function startOciRegistry(cfg: Config, bin: string): Promise<{ url: string; started: boolean }> {
+  const url = ociRegistryUrl(cfg);
+  const paths = ociRegistryPaths(cfg);
+  if (await ociRegistryAnswers(cfg)) return { url, started: false };
+  const old = await readPid(paths.pidFile);
+  if (old !== undefined && pidAlive(old)) process.kill(old, 'SIGTERM');
+  await writeFile(paths.config, ociRegistryConfig(cfg));
+  const logFd = openSync(paths.logFile, 'a');
+  let exited: string | undefined;
+  let pid: number | undefined;
   try {
-    if (await ociRegistryAnswers(cfg)) return { url, started: false };
-    const old = Number.parseInt(await readFile(paths.pidFile, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(old) && old > 0 && pidAlive(old)) process.kill(old, 'SIGTERM');
-    await writeFile(paths.config, ociRegistryConfig(cfg));
-    const logFd = openSync(paths.logFile, 'a');
-    let exited: string | undefined;
-    let pid: number | undefined;
-    try {
-      const child = spawn(bin, ['serve', paths.config], { detached: true, stdio: ['ignore', logFd, logFd] });
-      child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
-      child.once('error', (err) => (exited = err.message));
-      child.unref();
-      pid = child.pid;
-    } finally {
-      closeSync(logFd);
-    }
-    if (pid !== undefined) await writeFile(paths.pidFile, `${pid}\n`);
-    const readyBy = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (await ociRegistryAnswers(cfg, 1_000)) return { url, started: true };
-      if (exited !== undefined || Date.now() > readyBy) {
-        const tail = (await readFile(paths.logFile, 'utf8').catch(() => ''))
-          .trimEnd()
-          .split('\n')
-          .slice(-10)
-          .join('\n');
-        throw new WorldloopError(
-          'ERR_OCI',
-          `${bin} serve ${paths.config} ${exited ?? `did not answer ${url}/v2/ within ${READY_TIMEOUT_MS / 1000} s`}; log ${paths.logFile}:\n${tail}`,
-        );
-      }
-      await sleep(200);
-    }
+    const child = spawn(bin, ['serve', paths.config], { detached: true, stdio: ['ignore', logFd, logFd] });
+    child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+    child.once('error', (err) => (exited = err.message));
+    child.unref();
+    pid = child.pid;
   } finally {
-    await rm(lock, { force: true });
+    closeSync(logFd);
+  }
+  if (pid !== undefined) await writeFile(paths.pidFile, `${pid}\n`);
+  const readyBy = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (await ociRegistryAnswers(cfg, 1_000)) return { url, started: true };
+    if (exited !== undefined || Date.now() > readyBy) {
+      const tail = (await readFile(paths.logFile, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-10).join('\n');
+      throw new WorldloopError(
+        'ERR_OCI',
+        `${bin} serve ${paths.config} ${exited ?? `did not answer ${url}/v2/ within ${READY_TIMEOUT_MS / 1000} s`}; log ${paths.logFile}:\n${tail}`,
+      );
+    }
+    await sleep(200);
   }
 }

@@ -3,7 +3,7 @@
 // reuses afterwards. Readiness means a real gRPC call and a real UI response, never just an open port.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +12,7 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
 import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
+import { pidAlive, readPid, withLockFile } from '../lock-file';
 import { findTemporalCli } from './cli-binary';
 
 const READY_TIMEOUT_MS = 90_000;
@@ -59,32 +60,15 @@ export function devServerPaths(cfg: Config): DevServerPaths {
   };
 }
 
+/** Re-exported: callers (and tests) check the dev server's pid with it. */
+export { pidAlive } from '../lock-file';
+
 export function devServerAddress(cfg: Config): string {
   return `127.0.0.1:${cfg.temporal.devPort}`;
 }
 
 export function devServerUiUrl(cfg: Config): string {
   return `http://127.0.0.1:${cfg.temporal.uiPort}`;
-}
-
-export function pidAlive(pid: number | undefined): boolean {
-  if (pid === undefined || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readPid(file: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt((await readFile(file, 'utf8')).trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Resolves false quickly when nothing listens (a refused connection), so a stopped server is reported at once. */
@@ -162,44 +146,17 @@ async function ensureSearchAttributesAt(address: string, namespace: string): Pro
   }
 }
 
-/**
- * An exclusive lock file (O_EXCL) so two CLIs starting at once do not start two servers. A lock whose
- * holder is dead, or that is older than LOCK_STALE_MS, is stale and taken over.
- */
-async function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + LOCK_TIMEOUT_MS;
-  for (;;) {
-    try {
-      const handle = await open(lockFile, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = await readPid(lockFile);
-      const age = await stat(lockFile).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      // An empty file is a holder between open and write; give it a moment before calling it stale.
-      if ((holder !== undefined && !pidAlive(holder)) || (holder === undefined && age > 5_000) || age > LOCK_STALE_MS) {
-        await rm(lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new WorldloopError(
-          'ERR_TEMPORAL_UNAVAILABLE',
-          `timed out waiting for ${lockFile} (held by pid ${holder ?? '?'}) while another process starts the dev server`,
-        );
-      }
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockFile, { force: true });
-  }
+/** Serialises starts so two CLIs starting at once do not start two servers. */
+function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+  return withLockFile(lockFile, fn, {
+    timeoutMs: LOCK_TIMEOUT_MS,
+    staleMs: LOCK_STALE_MS,
+    timeoutError: (holder) =>
+      new WorldloopError(
+        'ERR_TEMPORAL_UNAVAILABLE',
+        `timed out waiting for ${lockFile} (held by pid ${holder ?? '?'}) while another process starts the dev server`,
+      ),
+  });
 }
 
 /** The lines that explain a failed start: a Go panic prints its cause first and a long stack after it. */
