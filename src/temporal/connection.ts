@@ -20,13 +20,16 @@ export interface TemporalTarget {
   readonly apiKey: string | undefined;
 }
 
-export interface TemporalConnection {
-  readonly connection: Connection;
+/** A connection (client or worker) and the target it reaches. */
+export interface ConnectedTarget<C> {
+  readonly connection: C;
   readonly address: string;
   readonly namespace: string;
   readonly uiUrl: string;
   readonly embedded: boolean;
 }
+
+export type TemporalConnection = ConnectedTarget<Connection>;
 
 async function readTlsFile(path: string | undefined, what: string): Promise<Buffer | undefined> {
   if (!path) return undefined;
@@ -107,16 +110,14 @@ function unavailable(target: TemporalTarget, err: unknown): WorldloopError {
   );
 }
 
-/** A client connection (Connection.connect already proves the server answers). */
-export async function connectTemporal(cfg: Config): Promise<TemporalConnection> {
+/** Resolves the target and connects to it; any failure to connect becomes ERR_TEMPORAL_UNAVAILABLE. */
+async function connectTarget<C>(
+  cfg: Config,
+  connect: (target: TemporalTarget) => Promise<C>,
+): Promise<ConnectedTarget<C>> {
   const target = await resolveTemporalTarget(cfg);
   try {
-    const connection = await Connection.connect({
-      address: target.address,
-      tls: target.tls,
-      apiKey: target.apiKey,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-    });
+    const connection = await connect(target);
     return {
       connection,
       address: target.address,
@@ -129,27 +130,23 @@ export async function connectTemporal(cfg: Config): Promise<TemporalConnection> 
   }
 }
 
-/** The worker's native (Rust core) connection, with the same settings as connectTemporal. */
-export async function connectWorkerNativeConnection(
-  cfg: Config,
-): Promise<{ connection: NativeConnection; address: string; namespace: string; uiUrl: string; embedded: boolean }> {
-  const target = await resolveTemporalTarget(cfg);
-  try {
-    const connection = await NativeConnection.connect({
+/** A client connection (Connection.connect already proves the server answers). */
+export function connectTemporal(cfg: Config): Promise<TemporalConnection> {
+  return connectTarget(cfg, (target) =>
+    Connection.connect({
       address: target.address,
       tls: target.tls,
       apiKey: target.apiKey,
-    });
-    return {
-      connection,
-      address: target.address,
-      namespace: target.namespace,
-      uiUrl: target.uiUrl,
-      embedded: target.embedded,
-    };
-  } catch (err) {
-    throw unavailable(target, err);
-  }
+      connectTimeout: CONNECT_TIMEOUT_MS,
+    }),
+  );
+}
+
+/** The worker's native (Rust core) connection, with the same settings as connectTemporal. */
+export function connectWorkerNativeConnection(cfg: Config): Promise<ConnectedTarget<NativeConnection>> {
+  return connectTarget(cfg, (target) =>
+    NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
+  );
 }
 
 /** The Web UI page of a workflow's history (the latest run when no runId is given). */

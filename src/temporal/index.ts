@@ -27,6 +27,7 @@ export {
   resolveTemporalTarget,
   uiLinkForWorkflow,
   uiUrlForAddress,
+  type ConnectedTarget,
   type TemporalConnection,
   type TemporalTarget,
 } from './connection';
