@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { WorldloopError } from '../../src/contracts/errors';
 import {
   ENV_FINGERPRINT_KEYS,
   envFingerprint,
   parseEnvFingerprint,
   type EnvFingerprintFields,
 } from '../../src/hashing/env-fingerprint';
+import { expectCode } from './helpers/expect-code';
 
 const IMAGE = `ghcr.io/acme/echo@sha256:${'ab'.repeat(32)}`;
 const FIELDS: EnvFingerprintFields = {
@@ -20,17 +20,6 @@ const FIELDS: EnvFingerprintFields = {
   adapter: 'local',
 };
 const EXPECTED = `adapter=local;cpu=2;gpu=none;image=${IMAGE};memory_mb=512;network=none;platform=linux/amd64;secrets=API_KEY,OTHER;timeout_s=60`;
-
-function inputsError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorldloopError);
-    expect((err as WorldloopError).code).toBe('ERR_INPUTS');
-    return (err as WorldloopError).detail;
-  }
-  throw new Error('expected ERR_INPUTS, nothing was thrown');
-}
 
 describe('envFingerprint', () => {
   it('sorts keys and secret names', () => {
@@ -55,7 +44,7 @@ describe('envFingerprint', () => {
     ['object value', { ...FIELDS, gpu: { n: 1 } }, /gpu must be/],
     ['secrets not an array', { ...FIELDS, secrets: 'A' }, /array of secret names/],
   ])('rejects %s', (_name, fields, message) => {
-    expect(inputsError(() => envFingerprint(fields as unknown as EnvFingerprintFields))).toMatch(message);
+    expect(expectCode('ERR_INPUTS', () => envFingerprint(fields as unknown as EnvFingerprintFields))).toMatch(message);
   });
 });
 
@@ -88,6 +77,6 @@ describe('parseEnvFingerprint', () => {
     ['secrets out of order', EXPECTED.replace('API_KEY,OTHER', 'OTHER,API_KEY'), /canonical form/],
     ['empty text', '', /has no "="/],
   ])('rejects %s', (_name, text, message) => {
-    expect(inputsError(() => parseEnvFingerprint(text))).toMatch(message);
+    expect(expectCode('ERR_INPUTS', () => parseEnvFingerprint(text))).toMatch(message);
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import { canonicalize, canonicalizeToBytes, jsonPointer, serializeNumber } from '../../src/hashing/jcs';
 import { parseJsonText } from '../../src/hashing/json-text';
+import { expectCode } from './helpers/expect-code';
 
 const FIX = join(import.meta.dirname, '../fixtures/hashing');
 const read = (rel: string): string => readFileSync(join(FIX, rel), 'utf8');
@@ -16,17 +17,6 @@ const fromIeee754 = (hex: string): number => {
   view.setBigUint64(0, BigInt(`0x${hex}`));
   return view.getFloat64(0);
 };
-
-function inputsError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorldloopError);
-    expect((err as WorldloopError).code).toBe('ERR_INPUTS');
-    return (err as WorldloopError).detail;
-  }
-  throw new Error('expected ERR_INPUTS, nothing was thrown');
-}
 
 describe('RFC 8785 examples', () => {
   const sample = parseJsonText(read('rfc8785/sample-3.2.2.input.json'));
@@ -41,7 +31,7 @@ describe('RFC 8785 examples', () => {
   });
 
   it('§3.2.2 sample is refused by the default I-JSON-safe profile because of 1E30, naming where', () => {
-    expect(inputsError(() => canonicalize(sample))).toMatch(/"\/numbers\/1".*1e\+30/);
+    expect(expectCode('ERR_INPUTS', () => canonicalize(sample))).toMatch(/"\/numbers\/1".*1e\+30/);
   });
 
   it('§3.2.3 sorts keys by UTF-16 code units', () => {
@@ -74,7 +64,7 @@ describe('RFC 8785 examples', () => {
     expect(serializeNumber(n)).toBe(expected);
     expect(canonicalize([n], { largeNumbers: 'allow' })).toBe(`[${expected}]`);
     if (Math.abs(n) > Number.MAX_SAFE_INTEGER) {
-      expect(inputsError(() => canonicalize([n]))).toMatch(/"\/0".*beyond/);
+      expect(expectCode('ERR_INPUTS', () => canonicalize([n]))).toMatch(/"\/0".*beyond/);
     } else {
       expect(canonicalize([n])).toBe(`[${expected}]`);
     }
@@ -82,8 +72,10 @@ describe('RFC 8785 examples', () => {
 
   it.each(rows.filter((r) => r.expected === null))('Appendix B $ieee754 ($comment) is rejected', ({ ieee754 }) => {
     const n = fromIeee754(ieee754);
-    expect(inputsError(() => canonicalize({ x: n }, { largeNumbers: 'allow' }))).toMatch(/"\/x".*not a finite/);
-    expect(inputsError(() => serializeNumber(n))).toMatch(/finite/);
+    expect(expectCode('ERR_INPUTS', () => canonicalize({ x: n }, { largeNumbers: 'allow' }))).toMatch(
+      /"\/x".*not a finite/,
+    );
+    expect(expectCode('ERR_INPUTS', () => serializeNumber(n))).toMatch(/finite/);
   });
 });
 
@@ -135,13 +127,13 @@ describe('I-JSON policy (ERR_INPUTS with a JSON Pointer)', () => {
     ['symbol-keyed property', { [Symbol('k')]: 1 }, /symbol-keyed/],
     ['key with / and ~ escaped in the pointer', { 'a/b~c': NaN }, /"\/a~1b~0c"/],
   ])('%s', (_name, value, message) => {
-    expect(inputsError(() => canonicalize(value))).toMatch(message);
+    expect(expectCode('ERR_INPUTS', () => canonicalize(value))).toMatch(message);
   });
 
   it('rejects a cycle but accepts a repeated reference', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = { back: cyclic };
-    expect(inputsError(() => canonicalize(cyclic))).toMatch(/"\/self\/back".*cycle/);
+    expect(expectCode('ERR_INPUTS', () => canonicalize(cyclic))).toMatch(/"\/self\/back".*cycle/);
     const shared = { x: 1 };
     expect(canonicalize([shared, { y: shared }])).toBe('[{"x":1},{"y":{"x":1}}]');
   });

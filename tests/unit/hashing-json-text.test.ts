@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WorldloopError } from '../../src/contracts/errors';
 import { parseJsonBytes, parseJsonText } from '../../src/hashing/json-text';
-
-function inputsError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WorldloopError);
-    expect((err as WorldloopError).code).toBe('ERR_INPUTS');
-    return (err as WorldloopError).detail;
-  }
-  throw new Error('expected ERR_INPUTS, nothing was thrown');
-}
+import { expectCode } from './helpers/expect-code';
 
 describe('parseJsonText', () => {
   it('reads what JSON.parse reads', () => {
@@ -32,7 +21,9 @@ describe('parseJsonText', () => {
   });
 
   it('refuses duplicate member names, naming the object', () => {
-    expect(inputsError(() => parseJsonText('{"a":{"b":1,"b":2}}'))).toMatch(/duplicate member name "b".*"\/a"/);
+    expect(expectCode('ERR_INPUTS', () => parseJsonText('{"a":{"b":1,"b":2}}'))).toMatch(
+      /duplicate member name "b".*"\/a"/,
+    );
   });
 
   it('keeps "__proto__" as data', () => {
@@ -59,15 +50,15 @@ describe('parseJsonText', () => {
     ['"abc', /malformed string/],
     ['{} {}', /after the JSON value/],
   ])('rejects %j', (text, message) => {
-    expect(inputsError(() => parseJsonText(text))).toMatch(message);
+    expect(expectCode('ERR_INPUTS', () => parseJsonText(text))).toMatch(message);
   });
 
   it('reports line and column', () => {
-    expect(inputsError(() => parseJsonText('{\n  "a": x\n}'))).toMatch(/line 2 column 8/);
+    expect(expectCode('ERR_INPUTS', () => parseJsonText('{\n  "a": x\n}'))).toMatch(/line 2 column 8/);
   });
 
   it('refuses absurd nesting with a code, not a stack overflow', () => {
-    expect(inputsError(() => parseJsonText('['.repeat(100_000)))).toMatch(/nesting deeper/);
+    expect(expectCode('ERR_INPUTS', () => parseJsonText('['.repeat(100_000)))).toMatch(/nesting deeper/);
   });
 });
 
@@ -76,6 +67,8 @@ describe('parseJsonBytes', () => {
     expect(parseJsonBytes(new TextEncoder().encode('{"é":"😀"}'))).toEqual({ é: '😀' });
   });
   it('refuses invalid UTF-8 instead of substituting U+FFFD', () => {
-    expect(inputsError(() => parseJsonBytes(new Uint8Array([0x22, 0xc3, 0x28, 0x22])))).toMatch(/not valid UTF-8/);
+    expect(expectCode('ERR_INPUTS', () => parseJsonBytes(new Uint8Array([0x22, 0xc3, 0x28, 0x22])))).toMatch(
+      /not valid UTF-8/,
+    );
   });
 });

@@ -2,19 +2,10 @@ import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WorldloopError } from '../../src/contracts/errors';
 import { canonicalize } from '../../src/hashing';
 import { Leases } from '../../src/world/leases';
 import { LocalObjectStore } from '../../src/world/local-object-store';
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof WorldloopError ? err.code : `non-worldloop: ${String(err)}`;
-  }
-  return undefined;
-}
+import { codeOf } from './helpers/expect-code';
 
 let dir: string;
 let leases: Leases;

@@ -2,20 +2,11 @@ import { mkdtemp, readFile, readdir, rename, rm, unlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WorldloopError } from '../../src/contracts/errors';
 import { blake3Hex, canonicalize } from '../../src/hashing';
 import { GENESIS_HASH } from '../../src/world/hash-chain';
 import { Ledger } from '../../src/world/ledger';
 import { LocalObjectStore } from '../../src/world/local-object-store';
-
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    return err instanceof WorldloopError ? err.code : `non-worldloop: ${String(err)}`;
-  }
-  return undefined;
-}
+import { codeOf } from './helpers/expect-code';
 
 let dir: string;
 let store: LocalObjectStore;

@@ -8,15 +8,7 @@ import { LocalObjectStore } from '../../src/world/local-object-store';
 import { validateKey, type ContentCheck } from '../../src/world/object-store';
 import { encodeKeySegment, pathKey, prefixKey } from '../../src/world/store-keys';
 import { WorldStore } from '../../src/world/world-store';
-
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    return err instanceof WorldloopError ? err.code : `non-worldloop: ${String(err)}`;
-  }
-  return undefined;
-}
+import { codeOf } from './helpers/expect-code';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
