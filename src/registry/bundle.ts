@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { codeFromMessage, WorldloopError } from '../contracts/errors';
+import type { RegistryEntry } from '../contracts/schemas';
 import type { EmbeddedSpec } from '../processor-kit/types';
 import { getRecord, loadRegistry } from './registry';
 
@@ -35,6 +36,18 @@ function findRoot(from: string): string {
   }
 }
 
+/** The part of a registry entry the bundle embeds, in a fixed key order so the bundle bytes are stable. */
+export function embeddedSpec(entry: RegistryEntry): EmbeddedSpec {
+  return {
+    ref: entry.ref,
+    inputs: entry.inputs,
+    outputs: entry.outputs,
+    secrets: entry.secrets,
+    cost: entry.cost,
+    deterministic: entry.deterministic,
+  };
+}
+
 function registryPlugin(registryDir: string, root: string): Plugin {
   return {
     name: 'worldloop-registry',
@@ -46,14 +59,7 @@ function registryPlugin(registryDir: string, root: string): Plugin {
       b.onLoad({ filter: /.*/, namespace: 'worldloop-registry' }, async (args) => {
         const registry = await loadRegistry(registryDir, { root, checkBuildFiles: true });
         const { entry, file } = getRecord(registry, args.path);
-        const spec: EmbeddedSpec = {
-          ref: entry.ref,
-          inputs: entry.inputs,
-          outputs: entry.outputs,
-          secrets: entry.secrets,
-          cost: entry.cost,
-          deterministic: entry.deterministic,
-        };
+        const spec = embeddedSpec(entry);
         return {
           contents: `export default ${JSON.stringify(spec, null, 2)};\n`,
           loader: 'js',

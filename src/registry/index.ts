@@ -14,7 +14,7 @@ export {
   type RegistryRecord,
   type ValidateOptions,
 } from './registry';
-export { REGISTRY_MODULE_PREFIX, bundleProcessor, type BundleOptions } from './bundle';
+export { REGISTRY_MODULE_PREFIX, bundleProcessor, embeddedSpec, type BundleOptions } from './bundle';
 export {
   MEDIA_TYPES,
   OciClient,

@@ -12,6 +12,7 @@ import { WorldloopError } from '../../src/contracts/errors';
 import { inputsHash } from '../../src/hashing/inputs-hash';
 import { runProcessor } from '../../src/processor-kit/run-processor';
 import type { EmbeddedSpec, ProcessorResult, RunnerConfig } from '../../src/processor-kit/types';
+import { embeddedSpec } from '../../src/registry/bundle';
 import { getEntry, loadRegistry } from '../../src/registry/registry';
 import { mockCompletion } from '../../processors/llm/chat/1/src/mock';
 import { checkBaseUrl } from '../../processors/llm/chat/1/src/openai';
@@ -267,15 +268,7 @@ describe('the whole kit in real mode', () => {
   let work: string;
   let spec: EmbeddedSpec;
   beforeAll(async () => {
-    const entry = getEntry(await loadRegistry(join(REPO_ROOT, 'registry')), 'llm/chat@1');
-    spec = {
-      ref: entry.ref,
-      inputs: entry.inputs,
-      outputs: entry.outputs,
-      secrets: entry.secrets,
-      cost: entry.cost,
-      deterministic: entry.deterministic,
-    };
+    spec = embeddedSpec(getEntry(await loadRegistry(join(REPO_ROOT, 'registry')), 'llm/chat@1'));
   });
   beforeEach(async () => {
     work = await mkdtemp(join(tmpdir(), 'wl-chat-'));
