@@ -4,7 +4,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,17 +14,10 @@ import { REPO_ROOT, config, loadConfig, type Config } from '../../src/config';
 import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import { devServerPaths, ensureDevServer, pidAlive, probeTemporal, stopDevServer } from '../../src/temporal/dev-server';
+import { freePort } from './free-port';
 
 const execFileAsync = promisify(execFile);
 const PROBE_ID = 'devserver-test/persistence';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 let stateDir: string;
 let env: NodeJS.ProcessEnv;

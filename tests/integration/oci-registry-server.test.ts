@@ -2,7 +2,6 @@
 // :5000 is left alone): it answers the distribution API, a second call reuses it, and it stores blobs.
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,14 +12,7 @@ import {
   ociRegistryConfig,
   ociRegistryPaths,
 } from '../../src/registry/oci-registry-server';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from './free-port';
 
 describe('loopback OCI registry', () => {
   let cfg: Config | undefined;
