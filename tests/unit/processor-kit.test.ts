@@ -71,6 +71,22 @@ function definition(
   return { def, seen: () => seen };
 }
 
+/** The flags the control plane passes, in its order (the failure cases below cut and edit this list). */
+function standardArgv(mode = 'mock'): string[] {
+  return [
+    '--inputs',
+    `@${join(work, 'inputs.json')}`,
+    '--write-prefix',
+    PREFIX,
+    '--execution-id',
+    EXEC_ID,
+    '--mode',
+    mode,
+    '--out',
+    join(work, 'out'),
+  ];
+}
+
 async function run(
   built: ReturnType<typeof definition>,
   inputs: unknown,
@@ -79,18 +95,7 @@ async function run(
   await writeFile(join(work, 'inputs.json'), extra.rawInputs ?? JSON.stringify(inputs));
   const out = join(work, 'out');
   let raw = '';
-  const argv = extra.argv ?? [
-    '--inputs',
-    `@${join(work, 'inputs.json')}`,
-    '--write-prefix',
-    PREFIX,
-    '--execution-id',
-    EXEC_ID,
-    '--mode',
-    extra.mode ?? 'mock',
-    '--out',
-    out,
-  ];
+  const argv = extra.argv ?? standardArgv(extra.mode);
   const code = await runProcessor(built.def, {
     argv,
     stderr: (line) => {
@@ -212,19 +217,6 @@ function failOf(r: Run): Record<string, unknown> {
 }
 
 describe('runProcessor failures', () => {
-  const base = (): string[] => [
-    '--inputs',
-    `@${join(work, 'inputs.json')}`,
-    '--write-prefix',
-    PREFIX,
-    '--execution-id',
-    EXEC_ID,
-    '--mode',
-    'mock',
-    '--out',
-    join(work, 'out'),
-  ];
-
   it.each([
     ['an unknown flag', (a: string[]) => [...a, '--verbose']],
     ['a positional argument', (a: string[]) => [...a, 'extra']],
@@ -233,7 +225,7 @@ describe('runProcessor failures', () => {
     ['a flag without value', (a: string[]) => [...a.slice(0, -1)]],
     ['an execution id that is not a UUIDv7', (a: string[]) => a.map((x) => (x === EXEC_ID ? 'not-a-uuid' : x))],
   ])('refuses %s with ERR_USAGE and exit 2', async (_what, mutate) => {
-    const r = await run(echo(), { text: 'x' }, { argv: mutate(base()) });
+    const r = await run(echo(), { text: 'x' }, { argv: mutate(standardArgv()) });
     expect(r.code).toBe(2);
     expect(failOf(r)).toMatchObject({ code: 'ERR_USAGE' });
     expect(existsSync(join(work, 'out'))).toBe(false);
@@ -262,7 +254,7 @@ describe('runProcessor failures', () => {
   });
 
   it.each(['smoke', 'Real', ''])('refuses mode %j with ERR_MODE_INVALID (exit 2)', async (mode) => {
-    const argv = base().map((x, i, a) => (a[i - 1] === '--mode' ? mode : x));
+    const argv = standardArgv().map((x, i, a) => (a[i - 1] === '--mode' ? mode : x));
     const r = await run(
       echo(),
       { text: 'x' },
@@ -290,7 +282,7 @@ describe('runProcessor failures', () => {
   });
 
   it('refuses a write prefix that is not a world prefix', async () => {
-    const argv = base().map((x) => (x === PREFIX ? 'world://artifacts/outputs/x' : x));
+    const argv = standardArgv().map((x) => (x === PREFIX ? 'world://artifacts/outputs/x' : x));
     const r = await run(echo(), { text: 'x' }, { argv });
     expect(r.code).toBe(2);
     expect(failOf(r).code).toBe('ERR_SELECTOR_KIND_MISMATCH');
