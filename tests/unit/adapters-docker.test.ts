@@ -1,8 +1,8 @@
 // The pure parts of the local adapter: pinned-image parsing and the bounded stderr tail.
 import { describe, expect, it } from 'vitest';
-import { WorldloopError } from '../../src/contracts/errors';
 import { containerName, parsePinnedImage } from '../../src/adapters/docker-adapter';
 import { LogTail, demuxBuffer } from '../../src/adapters/log-tail';
+import { expectCode } from './helpers/expect-code';
 
 const D = `sha256:${'ab'.repeat(32)}`;
 
@@ -31,14 +31,7 @@ describe('parsePinnedImage', () => {
     `A/b@${D}`,
     '',
   ])('refuses %j with ERR_IMAGE_UNPINNED', (ref) => {
-    let caught: unknown;
-    try {
-      parsePinnedImage(ref);
-    } catch (err) {
-      caught = err;
-    }
-    expect(caught).toBeInstanceOf(WorldloopError);
-    expect((caught as WorldloopError).code).toBe('ERR_IMAGE_UNPINNED');
+    expectCode('ERR_IMAGE_UNPINNED', () => parsePinnedImage(ref));
   });
 
   it('names containers after the execution', () => {

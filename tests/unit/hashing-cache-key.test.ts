@@ -1,9 +1,9 @@
 // Golden values computed independently by tests/fixtures/hashing/golden.py (Python `blake3` from PyPI over
 // json.dumps(sort_keys=True) text), not by our own code.
 import { describe, expect, it } from 'vitest';
-import { WorldloopError } from '../../src/contracts/errors';
 import { cacheKey, type CacheKeyFields } from '../../src/hashing/cache-key';
 import { envFingerprint } from '../../src/hashing/env-fingerprint';
+import { expectCode } from './helpers/expect-code';
 
 const IMAGE = `ghcr.io/acme/echo@sha256:${'ab'.repeat(32)}`;
 const FIELDS: CacheKeyFields = {
@@ -64,13 +64,6 @@ describe('cacheKey', () => {
     ],
     ['an empty processor_ref', { ...FIELDS, processor_ref: '' }, /processor_ref/],
   ])('rejects %s with ERR_INPUTS', (_name, fields, message) => {
-    try {
-      cacheKey(fields as unknown as CacheKeyFields);
-      throw new Error('expected ERR_INPUTS');
-    } catch (err) {
-      expect(err).toBeInstanceOf(WorldloopError);
-      expect((err as WorldloopError).code).toBe('ERR_INPUTS');
-      expect((err as WorldloopError).detail).toMatch(message);
-    }
+    expect(expectCode('ERR_INPUTS', () => cacheKey(fields as unknown as CacheKeyFields))).toMatch(message);
   });
 });
