@@ -77,6 +77,15 @@ async function argsFor(sh: string, over: Partial<InvokeArgs> = {}): Promise<Invo
   };
 }
 
+/** Removes every local copy of the test image so the next run has to pull it (docker verifies the digest). */
+async function removeLocalImage(): Promise<void> {
+  const local = await docker
+    .getImage(imageRef)
+    .inspect()
+    .catch(() => undefined);
+  if (local) await docker.getImage(local.Id).remove({ force: true });
+}
+
 async function containersNamed(name: string): Promise<Dockerode.ContainerInfo[]> {
   const all = await docker.listContainers({ all: true, filters: { name: [name] } });
   return all.filter((c) => c.Names.includes(`/${name}`));
@@ -137,12 +146,7 @@ echo '{"event":"done"}' >&2
 
 describe('docker adapter: success, images and replay', () => {
   it('pulls the pinned image by digest when absent, runs it and reports the claimed outputs', async () => {
-    // Remove every local copy so the run has to pull from the registry (docker verifies the digest).
-    const local = await docker
-      .getImage(imageRef)
-      .inspect()
-      .catch(() => undefined);
-    if (local) await docker.getImage(local.Id).remove({ force: true });
+    await removeLocalImage();
 
     const since = Math.floor(Date.now() / 1000) - 1;
     const args = await argsFor(WRITE_OUTPUTS);
@@ -189,11 +193,7 @@ describe('docker adapter: success, images and replay', () => {
   });
 
   it('pulls from pullRegistry when the pin names another registry host (same digest)', async () => {
-    const local = await docker
-      .getImage(imageRef)
-      .inspect()
-      .catch(() => undefined);
-    if (local) await docker.getImage(local.Id).remove({ force: true });
+    await removeLocalImage();
     const pathAndDigest = imageRef.slice(imageRef.indexOf('/') + 1); // worldloop/tests/busybox@sha256:…
     const args = await argsFor(WRITE_OUTPUTS, { image: `ghcr.io/${pathAndDigest}` });
     const out = await adapter.invoke(args);
