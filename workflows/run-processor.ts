@@ -3,9 +3,11 @@
 // The history is the audit trail. A failure after Reserve always runs the compensation (release budget
 // and leases) in a non-cancellable scope, so a failed or cancelled run never holds budget.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
   proxyActivities,
@@ -113,6 +115,8 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
         // The adapter enforces the processor timeout itself; this is the backstop if a worker vanishes.
         startToCloseTimeout: `${admitted.runtime.timeout_s + 60}s`,
         heartbeatTimeout: '10s',
+        // On cancel, wait until the adapter has killed the container before releasing budget and leases.
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         retry,
       }).execute({ execution_id, request, admitted });
       done('execute');
@@ -134,8 +138,12 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     await CancellationScope.nonCancellable(async () => {
       if (reserved) await quick.release({ execution_id, plan: request.plan });
     });
-    upsertSearchAttributes([{ key: SA_STATUS, value: isCancellation(err) ? 'cancelled' : 'failed' }]);
+    // A cancelled run ends Cancelled, whether the cancel reached us directly or through the activity
+    // (the adapter reports ERR_CANCELLED once it has killed the container).
+    const cancelled = isCancellation(err) || CancellationScope.current().consideredCancelled;
+    upsertSearchAttributes([{ key: SA_STATUS, value: cancelled ? 'cancelled' : 'failed' }]);
     if (isCancellation(err)) throw err;
+    if (cancelled) throw new CancelledFailure(`[ERR_CANCELLED] ${messageOf(err)}`);
     const envelope: ErrorEnvelope = {
       status: 'error',
       execution_id,

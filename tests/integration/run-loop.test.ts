@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../../src/config';
 import { OutputsIndexSchema, ReceiptSchema, type Envelope } from '../../src/contracts';
 import { determinismPath } from '../../src/contracts/write-prefix';
 import { integrationEnv } from './env';
+import { envelopeOf } from '../../src/cli/commands/run-actions';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
 
 const run = promisify(execFile);
@@ -156,6 +157,24 @@ describe('error paths', () => {
     expect(await containersOf(execution_id)).toEqual([]);
     const plan = await h.world.ledger.getPlan('default');
     expect(plan.reservations.find((r) => r.execution_id === execution_id)?.status).toBe('released');
+  });
+
+  it('cancelling a run kills its container and releases its reservation', async () => {
+    const { execution_id, handle } = await h.start({
+      processor_ref: 'test/fixture@1',
+      inputs: { behaviour: 'sleep', sleep_s: 60 },
+    });
+    for (let i = 0; i < 300 && (await containersOf(execution_id)).every((c) => c.State !== 'running'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await containersOf(execution_id)).map((c) => c.State)).toEqual(['running']);
+    await handle.cancel();
+    const envelope = await envelopeOf(handle);
+    expectError(envelope, 'ERR_CANCELLED');
+    expect(await containersOf(execution_id)).toEqual([]);
+    const plan = await h.world.ledger.getPlan('default');
+    expect(plan.reservations.find((r) => r.execution_id === execution_id)?.status).toBe('released');
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
   });
 
   it('processor crash → ERR_PROCESSOR_FAILED with a redacted stderr tail', async () => {

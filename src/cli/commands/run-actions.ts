@@ -1,6 +1,13 @@
 // The actions behind `worldloop run|show|ls|worker` (registered in run.ts). Loaded on demand, because the
 // Temporal SDK takes a noticeable moment to import and `worldloop path canon` should not pay for it.
-import { Client, WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import {
+  CancelledFailure,
+  Client,
+  TerminatedFailure,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -180,10 +187,16 @@ export async function envelopeOf(handle: WorkflowHandle): Promise<Envelope> {
       const parsed = ErrorEnvelopeSchema.safeParse(cause?.details?.[0]);
       if (parsed.success) return parsed.data;
       const id = handle.workflowId.replace(/^run\//, '');
+      // No envelope in the failure: the run was cancelled or terminated from outside, or something
+      // failed before our workflow code could build one.
+      const stopped = err.cause instanceof CancelledFailure || err.cause instanceof TerminatedFailure;
       return {
         status: 'error',
         execution_id: id,
-        error: { code: 'ERR_CANCELLED', message: cause?.message ?? err.message },
+        error: {
+          code: stopped ? 'ERR_CANCELLED' : 'ERR_INTERNAL',
+          message: (cause?.message ?? err.message).replace(/^\[ERR_[A-Z0-9_]+\]\s*/, ''),
+        },
         meta: {
           env_fingerprint: '',
           image_digest: '',
