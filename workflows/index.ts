@@ -1,1 +1,2 @@
+export { driftAudit } from './drift-audit';
 export { phaseQuery, runProcessor } from './run-processor';

@@ -6,6 +6,7 @@
 // Auth: anonymous, HTTP basic, and the Docker/OCI bearer-token challenge (401 + WWW-Authenticate: Bearer
 // realm=…,service=…,scope=…). The loopback registry used in tests has no auth, so the token path is only
 // exercised against real registries.
+import type { Config } from '../config';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -460,4 +461,13 @@ async function* chunks(source: Uint8Array | { file: string }, size: number): Asy
     }
   }
   if (pendingBytes > 0) yield new Uint8Array(Buffer.concat(pending));
+}
+
+/** The OCI client every command and the worker use; credentials (WORLDLOOP_OCI_USERNAME/PASSWORD) go to their host only. */
+export function ociClientFromConfig(cfg: Pick<Config, 'ociAuth'>): OciClient {
+  const auth = cfg.ociAuth;
+  return new OciClient({
+    credentials: (registry) =>
+      auth && registry === auth.host ? { username: auth.username, password: auth.password } : undefined,
+  });
 }

@@ -6,6 +6,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { createDriftActivities } from '../../activities/drift';
 import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
 import { connectDocker } from '../adapters/docker-engine';
@@ -13,6 +14,7 @@ import type { Mode } from '../contracts';
 import { blake3Hex } from '../hashing';
 import { createLogger, defaultRedactor, type Logger } from '../log';
 import { getEntry, hostPlatform, loadRegistry } from '../registry';
+import { ociClientFromConfig } from '../registry/oci-client';
 import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
@@ -137,7 +139,15 @@ export async function startWorker(
     namespace: temporal.namespace,
     taskQueue: cfg.temporal.taskQueue,
     workflowBundle: bundle,
-    activities: createActivities(deps),
+    // The run loop's phases and the drift audit's three steps share the one task queue.
+    activities: {
+      ...createActivities(deps),
+      ...createDriftActivities({
+        client: ociClientFromConfig(cfg),
+        registryDir: cfg.registryDir,
+        deploymentsDir: join(REPO_ROOT, 'deployments'),
+      }),
+    },
     identity: opts.identity ?? `worldloop-worker@${process.pid}`,
     // Docker runs are I/O-bound waits; a handful in parallel keeps a small machine busy without thrashing.
     maxConcurrentActivityTaskExecutions: 32,

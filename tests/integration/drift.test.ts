@@ -260,6 +260,36 @@ describe('driftAudit workflow and its schedule (real Temporal)', () => {
     });
   });
 
+  it('a triggered schedule runs driftAudit on a worker and its result is in the run history', async () => {
+    const taskQueue = `drift-sched-${randomBytes(4).toString('hex')}`;
+    const worker = await Worker.create({
+      connection: await NativeConnection.connect({ address: integrationEnv().temporalAddress }),
+      namespace: integrationEnv().namespace,
+      taskQueue,
+      workflowsPath: join(REPO_ROOT, 'workflows', 'drift-audit.ts'),
+      activities: createDriftActivities({ client, registryDir, deploymentsDir }),
+    });
+    const idPrefix = `${prefix}-run`;
+    await ensureDriftSchedule(temporal, { env: 'dev', everyMs: 3_600_000, taskQueue, idPrefix });
+    const schedule = temporal.schedule.getHandle(driftScheduleId('dev', idPrefix));
+    try {
+      await worker.runUntil(async () => {
+        await schedule.trigger();
+        let result: unknown;
+        for (let i = 0; i < 300 && result === undefined; i++) {
+          const recent = (await schedule.describe()).info.recentActions;
+          const started = recent.at(-1)?.action.workflow;
+          if (started) result = await temporal.workflow.getHandle(started.workflowId).result();
+          else await new Promise((r) => setTimeout(r, 100));
+        }
+        expect((result as { env: string; rows: { status: string }[] }).env).toBe('dev');
+        expect((result as { rows: unknown[] }).rows.length).toBeGreaterThan(0);
+      });
+    } finally {
+      await schedule.delete().catch(() => undefined);
+    }
+  });
+
   it('creates the schedule once however often the command runs', async () => {
     const args = { env: 'dev' as const, everyMs: 3_600_000, taskQueue: 'worldloop', idPrefix: prefix };
     expect((await ensureDriftSchedule(temporal, args)).outcome).toBe('created');

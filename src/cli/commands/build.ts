@@ -6,7 +6,7 @@ import { WorldloopError } from '../../contracts/errors';
 import { PLATFORMS, type Platform } from '../../contracts/schemas';
 import { buildAndPush, compareBuildToPins } from '../../registry/build-push';
 import { readPinnedStates } from '../../registry/pin';
-import { OciClient } from '../../registry/oci-client';
+import { ociClientFromConfig as ociClient } from '../../registry/oci-client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,15 +23,6 @@ interface BuildFlags {
   json?: boolean;
   verify?: boolean;
   check?: boolean;
-}
-
-/** The OCI client every command uses; credentials (WORLDLOOP_OCI_USERNAME/PASSWORD) go to their host only. */
-export function ociClient(cfg: Config): OciClient {
-  const auth = cfg.ociAuth;
-  return new OciClient({
-    credentials: (registry) =>
-      auth && registry === auth.host ? { username: auth.username, password: auth.password } : undefined,
-  });
 }
 
 /**
