@@ -179,7 +179,7 @@ describe('docker adapter: success, images and replay', () => {
     expect(beats).toContainEqual(
       expect.objectContaining({ phase: 'running', container: containerName(args.execution_id) }),
     );
-    expect(await docker.getImage(imageRef).inspect()).toBeTruthy();
+    expect((await docker.getImage(imageRef).inspect()).Id).toMatch(/^sha256:[0-9a-f]{64}$/);
     // Recorded before the container went away, and the container is gone.
     expect(existsSync(join(args.workdir, 'result.json'))).toBe(true);
     expect(await containersNamed(containerName(args.execution_id))).toEqual([]);

@@ -228,15 +228,20 @@ describe('driftAudit workflow and its schedule (real Temporal)', () => {
     await connection?.close();
   });
 
-  it('reports drift on dev and fails with ERR_DRIFT on main', async () => {
-    const taskQueue = `drift-test-${randomBytes(4).toString('hex')}`;
-    const worker = await Worker.create({
+  /** A worker running only the drift audit, against this file's registry and deployments folders. */
+  async function driftWorker(taskQueue: string): Promise<Worker> {
+    return Worker.create({
       connection: await NativeConnection.connect({ address: integrationEnv().temporalAddress }),
       namespace: integrationEnv().namespace,
       taskQueue,
       workflowsPath: join(REPO_ROOT, 'workflows', 'drift-audit.ts'),
       activities: createDriftActivities({ client, registryDir, deploymentsDir }),
     });
+  }
+
+  it('reports drift on dev and fails with ERR_DRIFT on main', async () => {
+    const taskQueue = `drift-test-${randomBytes(4).toString('hex')}`;
+    const worker = await driftWorker(taskQueue);
     await tag(repository, 'dev', other);
     await tag(repository, 'main', other);
     await worker.runUntil(async () => {
@@ -262,13 +267,7 @@ describe('driftAudit workflow and its schedule (real Temporal)', () => {
 
   it('a triggered schedule runs driftAudit on a worker and its result is in the run history', async () => {
     const taskQueue = `drift-sched-${randomBytes(4).toString('hex')}`;
-    const worker = await Worker.create({
-      connection: await NativeConnection.connect({ address: integrationEnv().temporalAddress }),
-      namespace: integrationEnv().namespace,
-      taskQueue,
-      workflowsPath: join(REPO_ROOT, 'workflows', 'drift-audit.ts'),
-      activities: createDriftActivities({ client, registryDir, deploymentsDir }),
-    });
+    const worker = await driftWorker(taskQueue);
     const idPrefix = `${prefix}-run`;
     await ensureDriftSchedule(temporal, { env: 'dev', everyMs: 3_600_000, taskQueue, idPrefix });
     const schedule = temporal.schedule.getHandle(driftScheduleId('dev', idPrefix));
