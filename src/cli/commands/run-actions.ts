@@ -164,7 +164,7 @@ async function watchPhases(handle: WorkflowHandle, stop: Promise<unknown>): Prom
     }
     const line = renderPhases(state, performance.now() - started);
     if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-    else if (line.replace(/\s+[\d.]+s$/, '') !== last.replace(/\s+[\d.]+s$/, '')) process.stderr.write(`${line}\n`);
+    else if (withoutElapsed(line) !== withoutElapsed(last)) process.stderr.write(`${line}\n`);
     last = line;
     await Promise.race([stop, new Promise((r) => setTimeout(r, 150))]);
   }
@@ -174,8 +174,11 @@ async function watchPhases(handle: WorkflowHandle, stop: Promise<unknown>): Prom
     // closed workflows answer queries from their history; an old server may not
   }
   const line = renderPhases(state, performance.now() - started);
-  process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+  if (tty) process.stderr.write(`\r\x1b[2K${line}\n`);
+  else if (withoutElapsed(line) !== withoutElapsed(last)) process.stderr.write(`${line}\n`);
 }
+
+const withoutElapsed = (line: string) => line.replace(/\s+[\d.]+s$/, '');
 
 /** Reads the envelope back from a finished run: the result, or the error envelope in the failure details. */
 export async function envelopeOf(handle: WorkflowHandle): Promise<Envelope> {
