@@ -22,9 +22,10 @@ const flightKey = (cacheKey: string, generation: number) =>
  */
 async function singleFlight(deps: ActivityDeps, input: ReserveInput): Promise<ReserveResult | undefined> {
   const { execution_id, admitted } = input;
+  // Claims are append-only, so each pass resumes the scan where the previous one stopped.
+  let generation = 0;
+  let last: FlightClaim | undefined;
   for (;;) {
-    let generation = 0;
-    let last: FlightClaim | undefined;
     for (;;) {
       const claim = (await deps.world.getJson(flightKey(admitted.cache_key, generation))) as FlightClaim | undefined;
       if (!claim) break;
@@ -32,15 +33,13 @@ async function singleFlight(deps: ActivityDeps, input: ReserveInput): Promise<Re
       generation += 1;
     }
     if (last?.execution_id === execution_id) return undefined; // our own claim, seen again on a retry
+    const record = await lookupCache(deps.world, admitted.cache_key);
+    if (record) return { status: 'cache_hit', record };
     if (last && (await deps.flights.isRunning(last.execution_id))) {
-      const record = await lookupCache(deps.world, admitted.cache_key);
-      if (record) return { status: 'cache_hit', record };
       Context.current().heartbeat({ waiting_for: last.execution_id });
       await sleep(FLIGHT_POLL_MS);
       continue;
     }
-    const record = await lookupCache(deps.world, admitted.cache_key);
-    if (record) return { status: 'cache_hit', record };
     const outcome = await deps.world.putJsonIfAbsent(flightKey(admitted.cache_key, generation), { execution_id });
     if (outcome === 'created') return undefined;
   }
