@@ -261,6 +261,18 @@ export const ERROR_CATALOGUE = {
     'The processor left something under outputs/ that is not a regular file (a symlink, device, or a path escaping outputs/), or a file the index does not list.',
     'To fix: make the processor write only regular files under outputs/ and index every one.',
   ),
+  ERR_OUTPUT_TOO_LARGE: spec(
+    'integrity',
+    false,
+    'The processor wrote more than its registry runtime allows under outputs/ (total bytes, number of files or one file too large); the run was stopped and nothing was staged.',
+    'To fix: raise runtime.outputs (max_total_bytes, max_files, max_file_bytes) in the registry entry, or make the processor write less.',
+  ),
+  ERR_ADOPTION_REFUSED: spec(
+    'integrity',
+    false,
+    "A container already carries this execution's name and label, but its configuration (image digest, user, capabilities, root filesystem, mounts or network) is not what the adapter would have created; it was neither adopted nor removed.",
+    'To fix: inspect the container named wl-<execution_id>, remove it if it is not yours, then retry the run.',
+  ),
   ERR_DIGEST_MISMATCH: spec(
     'integrity',
     false,

@@ -42,6 +42,7 @@ export {
   RunRequestSchema,
   RunWorkflowInputSchema,
   RuntimeSchema,
+  DEFAULT_OUTPUT_LIMITS,
   SecretNameSchema,
   Sha256HexSchema,
   SuccessEnvelopeSchema,

@@ -196,6 +196,11 @@ export const ReceiptSchema = z.strictObject({
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
 // Registry entry (DESIGN.md §7): registry/<ns>/<name>.yaml
+export const DEFAULT_OUTPUT_LIMITS = {
+  max_total_bytes: 256 * 2 ** 20,
+  max_files: 1_000,
+  max_file_bytes: 128 * 2 ** 20,
+};
 export const RuntimeSchema = z.strictObject({
   cpu: z.number().positive().max(64),
   memory_mb: z.number().int().min(16).max(262_144),
@@ -206,6 +211,27 @@ export const RuntimeSchema = z.strictObject({
     .default('none'),
   network: z.enum(['none', 'egress']),
   pids: z.number().int().min(8).max(32_768).default(128),
+  /**
+   * What a run may leave under outputs/ (ERR_OUTPUT_TOO_LARGE): enforced while the container runs and again
+   * before anything is staged. Sizes are apparent sizes, so a sparse file counts at its full length.
+   */
+  outputs: z
+    .strictObject({
+      max_total_bytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 40)
+        .default(DEFAULT_OUTPUT_LIMITS.max_total_bytes),
+      max_files: z.number().int().min(1).max(100_000).default(DEFAULT_OUTPUT_LIMITS.max_files),
+      max_file_bytes: z
+        .number()
+        .int()
+        .min(1)
+        .max(2 ** 40)
+        .default(DEFAULT_OUTPUT_LIMITS.max_file_bytes),
+    })
+    .default(DEFAULT_OUTPUT_LIMITS),
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 

@@ -12,7 +12,7 @@ import type Dockerode from 'dockerode';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, config } from '../../src/config';
-import type { Runtime } from '../../src/contracts';
+import { DEFAULT_OUTPUT_LIMITS, type Runtime } from '../../src/contracts';
 import { WorldloopError } from '../../src/contracts/errors';
 import type { Adapter, InvokeArgs, InvokeOutcome } from '../../src/adapters/adapter';
 import { LABELS, containerCreateOptions, containerName, createDockerAdapter } from '../../src/adapters/docker-adapter';
@@ -22,7 +22,15 @@ import { Redactor } from '../../src/log/redactor';
 const run = promisify(execFile);
 
 const PLANTED = 'planted-secret-value-7f3a9c';
-const RUNTIME: Runtime = { cpu: 0.5, memory_mb: 128, timeout_s: 30, gpu: 'none', network: 'none', pids: 64 };
+const RUNTIME: Runtime = {
+  cpu: 0.5,
+  memory_mb: 128,
+  timeout_s: 30,
+  gpu: 'none',
+  network: 'none',
+  pids: 64,
+  outputs: DEFAULT_OUTPUT_LIMITS,
+};
 
 let docker: Dockerode;
 let imageRef: string; // 127.0.0.1:5000/worldloop/tests/busybox@sha256:…
