@@ -341,6 +341,39 @@ describe('docker adapter: adoption', () => {
     expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
   });
 
+  it('the creator still reports adopted: false when the adopter records the outcome first', async () => {
+    // The cold-CI flake (issue 13, item 6): whichever attempt finalises first removes the container; the
+    // other then found it gone, replayed result.json and called itself adopted — the creator included. Here
+    // the creator's view of `wait` lags 2 s behind the engine (a loaded worker), so the adopter always wins.
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const args = await argsFor(`sleep 2\n${WRITE_OUTPUTS}`);
+    const lagging = new Proxy(docker, {
+      get(target, prop, receiver) {
+        if (prop !== 'getContainer') return Reflect.get(target, prop, receiver) as unknown;
+        return (id: string) => {
+          const c = target.getContainer(id);
+          const wait = c.wait.bind(c);
+          return Object.assign(c, {
+            wait: async () => {
+              const r: unknown = await wait();
+              await new Promise((res) => setTimeout(res, 2_000));
+              return r;
+            },
+          });
+        };
+      },
+    });
+    const creator = createDockerAdapter({ docker: lagging, pullRegistry: config().ociRegistry }).invoke(args);
+    await waitForContainer(containerName(args.execution_id));
+    const adopter = await adapter.invoke(args);
+    const created = await creator;
+    expect(adopter.adopted).toBe(true);
+    expect(created.adopted).toBe(false);
+    expect(created.envelope).toEqual(adopter.envelope);
+    expect(await createEvents(args.execution_id, since)).toBe(1);
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+  });
+
   it('a retry after the worker died (kill -9) takes the finished container’s exit code and logs', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const args = await argsFor(`sleep 1\necho "from the orphan" >&2\n${WRITE_OUTPUTS}`);

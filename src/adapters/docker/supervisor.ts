@@ -90,6 +90,10 @@ export class DockerRun {
     // Each pass either finishes the run or observes that the container vanished between two engine calls
     // (another attempt finalised it, or someone removed it); a few passes settle every such race.
     for (let pass = 0; pass < 5; pass++) {
+      // A concurrent attempt may have recorded the outcome and removed the container since the last pass:
+      // creating the container again now would run the processor twice.
+      const late = pass > 0 ? await this.#readRecorded() : undefined;
+      if (late) return this.#replay(late);
       const found = await inspectContainer(this.#docker, this.#name);
       if (found) {
         this.#checkOwnership(found);
@@ -256,8 +260,10 @@ export class DockerRun {
     const collected = await collectTail(container, follow, tail);
     const final = await inspectContainer(this.#docker, info.Id);
     if (!final) {
+      // Another attempt supervising the same container recorded it first. Who created the container does
+      // not change with who finalised it: the creator still reports adopted: false.
       const recorded = await this.#readRecorded();
-      return recorded ? this.#outcome(recorded, true) : undefined;
+      return recorded ? this.#outcome(recorded, adopted) : undefined;
     }
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
