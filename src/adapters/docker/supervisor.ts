@@ -3,11 +3,13 @@
 import type Dockerode from 'dockerode';
 import { WorldloopError } from '../../contracts/errors';
 import type { Envelope, EnvelopeMeta } from '../../contracts/schemas';
-import { InvokeArgsSchema, type InvokeArgs, type InvokeControl, type InvokeOutcome } from '../adapter';
+import type { InvokeArgs, InvokeControl, InvokeOutcome } from '../adapter';
+import { parseInvokeArgs } from './invoke-args';
 import { LogTail } from '../log-tail';
 import { LABELS, containerCreateOptions, containerName, HEARTBEAT_INTERVAL_MS } from './container-spec';
 import type { DockerAdapterDeps } from './deps';
-import { createContainer, ensureImage, inspectContainer, ping, type Inspect } from './engine';
+import { adoptionMismatches, assertAdoptable } from './adoption';
+import { createContainer, ensureImage, inspectContainer, mirrorRef, ping, type Inspect } from './engine';
 import {
   engineError,
   ignoreStatus,
@@ -31,19 +33,6 @@ type WaitResult = { ok: true; status: number } | { ok: false; error: unknown };
 /** Bounds on what the adapter reads of files the processor wrote. */
 const MAX_RECEIPT_BYTES = 1024 * 1024;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
-
-function parseInvokeArgs(raw: unknown): InvokeArgs {
-  if (raw !== null && typeof raw === 'object' && 'image' in raw && typeof raw.image === 'string') {
-    parsePinnedImage(raw.image);
-  }
-  const parsed = InvokeArgsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(arguments)';
-    throw new WorldloopError('ERR_USAGE', `adapter invoke: ${where}: ${issue.message}`);
-  }
-  return parsed.data;
-}
 
 async function readForEnvelope(path: string, maxBytes: number): Promise<ProcessorFileRead> {
   try {
@@ -97,6 +86,8 @@ export class DockerRun {
       const found = await inspectContainer(this.#docker, this.#name);
       if (found) {
         this.#checkOwnership(found);
+        // Before anything is written for it (secrets above all): is it what we would have created?
+        this.#checkAdoptable(found);
         this.#deps.logger?.info(
           { execution_id: this.#args.execution_id, container: this.#name, state: found.State.Status },
           'adopting the existing container of this execution',
@@ -157,6 +148,17 @@ export class DockerRun {
     }
   }
 
+  /** The container's configuration against what this adapter creates: ERR_ADOPTION_REFUSED if it differs. */
+  #checkAdoptable(info: Inspect, mode: 'throw' | 'test' = 'throw'): boolean {
+    const images = [this.#image.ref, mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
+      (r): r is string => r !== undefined,
+    );
+    const expected = containerCreateOptions(this.#args, this.#image.ref, this.#deps.egressNetwork);
+    if (mode === 'test') return adoptionMismatches(info, expected, images).length === 0;
+    assertAdoptable(info, expected, images);
+    return true;
+  }
+
   #prepare(containerId: string): Promise<void> {
     const logger = this.#deps.logger;
     const execution_id = this.#args.execution_id;
@@ -173,7 +175,8 @@ export class DockerRun {
     // A crash between writing the record and removing the container leaves both; finish the clean-up.
     try {
       const left = await inspectContainer(this.#docker, this.#name);
-      if (left?.Config.Labels?.[LABELS.executionId] === this.#args.execution_id) {
+      // Only a container we would have created is ours to remove; anything else stays for a person to see.
+      if (left?.Config.Labels?.[LABELS.executionId] === this.#args.execution_id && this.#checkAdoptable(left, 'test')) {
         await ignoreStatus(this.#docker.getContainer(left.Id).remove({ force: true }), 404, 409);
       }
     } catch {
