@@ -102,6 +102,9 @@ it('kill -9 of the worker mid-execute: a new worker adopts the container and set
 // and restarted 30 s later; a worker process of our own polls a task queue of its own.
 
 const OUTAGE_RUNS = Number(process.env.WL_CHAOS_RUNS ?? 8);
+// Well inside the fixture's 30 s runtime timeout even when 8 node containers boot at once on two loaded
+// cores (with 20 s, five of eight runs went past 30 s here): a run past its own deadline is rightly ERR_TIMEOUT.
+const SLEEP_S = 12;
 const OUTAGE_MS = 30_000;
 
 interface CreateEvent {
@@ -158,7 +161,10 @@ describe('a Temporal server outage mid-run', () => {
     let workerRestarts = 0;
     const runs = await Promise.all(
       Array.from({ length: OUTAGE_RUNS }, (_, i) =>
-        h2.start({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'sleep', sleep_s: 20, text: `outage-${i}` } }),
+        h2.start({
+          processor_ref: 'test/fixture@1',
+          inputs: { behaviour: 'sleep', sleep_s: SLEEP_S, text: `outage-${i}` },
+        }),
       ),
     );
     await waitFor(

@@ -23,10 +23,11 @@ import {
 import { costFromReceipt, envelopeFor, type ProcessorFileRead } from './envelope';
 import { layoutOf, prepareHostFiles, preparedFor, readProcessorFile, removeSecrets, type Layout } from './host-files';
 import { parsePinnedImage, type PinnedImage } from './image-ref';
+import { checkOutputs, watchOutputs } from './output-watch';
 import { collectTail, followLogs } from './logs';
 import { readResultRecord, writeResultRecord, type ResultRecord, type Termination } from './result-record';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 
 type WaitResult = { ok: true; status: number } | { ok: false; error: unknown };
 
@@ -52,6 +53,8 @@ export class DockerRun {
   #image!: PinnedImage;
   #paths!: Layout;
   #name = '';
+  /** Which output limit the container passed, once it has. */
+  #limitPassed = '';
 
   constructor(deps: DockerAdapterDeps, args: unknown, ctl: InvokeControl) {
     this.#deps = deps;
@@ -271,7 +274,12 @@ export class DockerRun {
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
     if (termination === 'exited' && this.#looksTimedOut(final)) termination = 'timeout';
-    return this.#finalise(container, final, termination, collected, adopted);
+    if (termination === 'exited') {
+      // A processor that wrote past a limit and exited before the next poll is refused all the same.
+      const over = await checkOutputs(this.#paths.out, this.#args.runtime.outputs);
+      if (over) [termination, this.#limitPassed] = ['output_limit', over];
+    }
+    return this.#finalise(container, final, termination, collected, adopted, this.#limitPassed);
   }
 
   async #waitPrepared(containerId: string): Promise<string | undefined> {
@@ -314,6 +322,7 @@ export class DockerRun {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const signal = this.#ctl.signal;
+    const watch = watchOutputs(this.#paths.out, this.#args.runtime.outputs);
     try {
       const reason = await Promise.race<Termination | WaitResult>([
         waited,
@@ -325,6 +334,10 @@ export class DockerRun {
           if (signal.aborted) return resolve('cancelled');
           onAbort = () => resolve('cancelled');
           signal.addEventListener('abort', onAbort, { once: true });
+        }),
+        watch.passed.then((over): Termination => {
+          this.#limitPassed = over;
+          return 'output_limit';
         }),
       ]);
       if (typeof reason === 'object') {
@@ -341,6 +354,7 @@ export class DockerRun {
       if (!after.ok && statusOf(after.error) !== 404) throw engineError(after.error, `wait ${this.#name}`);
       return reason;
     } finally {
+      watch.stop();
       clearInterval(interval);
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
@@ -394,6 +408,8 @@ export class DockerRun {
       envelope,
     };
     await writeResultRecord(this.#paths.result, record);
+    // Refused outputs are never staged; give their disk back now rather than when the workdir goes.
+    if (termination === 'output_limit') await rm(this.#paths.out, { recursive: true, force: true });
     try {
       await ignoreStatus(container.remove({ force: true }), 404, 409);
     } catch (err) {
