@@ -343,3 +343,10 @@ export function hostPlatform(arch: string = process.arch): Platform {
       throw new WorldloopError('ERR_PLATFORM_MISSING', `no processor images are built for CPU architecture ${arch}`);
   }
 }
+
+/** `v<major>` from `ns/name@major`: the tag a build publishes and `worldloop pin` reads. */
+export function majorTag(ref: string): string {
+  const major = /@([0-9]+)$/.exec(ref)?.[1];
+  if (!major) throw new WorldloopError('ERR_UNKNOWN_PROCESSOR', `${ref} is not ns/name@major`);
+  return `v${major}`;
+}
