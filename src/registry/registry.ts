@@ -19,7 +19,7 @@ import {
   type Platform,
   type RegistryEntry,
 } from '../contracts/schemas';
-import { compileInputsSchema } from '../processor-kit/inputs';
+import { compileInputsSchema } from '../contracts/inputs-schema';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;
