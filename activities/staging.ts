@@ -90,11 +90,7 @@ export async function stageOutputs(world: WorldStore, outDir: string, ctx: Check
   try {
     const tree = await walkOutputs(outDir);
     const index = await readJsonBounded(join(outDir, 'outputs.json'), maxIndexBytes(ctx.limits), 'outputs.json');
-    const receipt = await readJsonBounded(
-      join(outDir, 'receipt.json'),
-      MAX_PROCESSOR_RECEIPT_BYTES,
-      'receipt.json',
-    );
+    const receipt = await readJsonBounded(join(outDir, 'receipt.json'), MAX_PROCESSOR_RECEIPT_BYTES, 'receipt.json');
     const plan = planStaging(tree, index, receipt, ctx);
     for (const p of plan.outputs) matchDigest(p, await hashFile(join(outDir, p.relpath)));
     manifest = { outputs: plan.outputs.map((p) => p.entry), receipt: plan.receipt };

@@ -1,6 +1,15 @@
 // The data that flows between the phases of runProcessor. Workflows import these as types only; every
 // field is plain JSON so it survives Temporal's payload converter and replays byte for byte.
-import type { AdapterName, Envelope, ErrorCode, InputsHash, Mode, Predicate, RunRequest, Runtime } from '../src/contracts';
+import type {
+  AdapterName,
+  Envelope,
+  ErrorCode,
+  InputsHash,
+  Mode,
+  Predicate,
+  RunRequest,
+  Runtime,
+} from '../src/contracts';
 
 export const PHASES = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as const;
 export type Phase = (typeof PHASES)[number];
