@@ -298,6 +298,14 @@ export const ERROR_CATALOGUE = {
     'To fix: read the predicate and its observed value in the message, then fix the inputs or the processor.',
   ),
 
+  // Modal adapter (DESIGN.md §8)
+  ERR_MODAL_APP_NAME: spec(
+    'input',
+    false,
+    'A Modal app name cannot be made: the processor ref is not ns/name@major, or the user or branch has no letter or digit.',
+    'To fix: pass a ref like text/stats@1, and a --user and --branch that contain at least one of a-z or 0-9.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

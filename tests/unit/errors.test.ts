@@ -60,6 +60,8 @@ const PINNED = [
   'ERR_WORLD_CONFLICT',
   'ERR_NOT_FOUND',
   'ERR_PREDICATE_FAILED',
+  // Modal adapter
+  'ERR_MODAL_APP_NAME',
   'ERR_TEMPORAL_UNAVAILABLE',
   'ERR_INTERNAL',
 ] as const;
