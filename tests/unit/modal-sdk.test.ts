@@ -50,8 +50,8 @@ describe('the Modal SDK dependency', () => {
 
   it('loads on this Node and exposes the client API the adapter uses', () => {
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(20);
-    // Explicit credentials and an unroutable endpoint: the constructor must not touch the network.
-    const client = new ModalClient({ tokenId: 'ak-test', tokenSecret: 'as-test', endpoint: 'http://127.0.0.1:1' });
+    // Explicit credentials: the constructor must not touch the network (no server answers this test).
+    const client = new ModalClient({ tokenId: 'ak-test', tokenSecret: 'as-test' });
     try {
       expect(client.version()).toBe(PINNED_VERSION);
       for (const fn of [
