@@ -52,7 +52,8 @@ export class ModalControlPlane {
       const secret =
         pullSecret === undefined
           ? undefined
-          : await withDeadline('secret', this.#opts.callDeadlineMs, () => this.#client.secrets.fromName(pullSecret));
+          : // Stage 'image': a pull secret that is missing or refused means the image cannot be pulled.
+            await withDeadline('image', this.#opts.callDeadlineMs, () => this.#client.secrets.fromName(pullSecret));
       const image = this.#client.images.fromRegistry(ref, secret);
       return withDeadline('image', this.#opts.imageDeadlineMs, () => image.build(app));
     });
