@@ -32,6 +32,10 @@ const EnvSchema = z.object({
   WORLDLOOP_OCI_PASSWORD: z.string().min(1).optional(),
   WORLDLOOP_OCI_AUTH_HOST: z.string().min(1).default('ghcr.io'),
   WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
+  WORLDLOOP_METRICS_ADDR: z
+    .string()
+    .regex(/^(0|off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/i, 'expected host:port, 0 or off')
+    .default('127.0.0.1:9464'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TLS_CERT: z.string().min(1).optional(),
@@ -75,6 +79,8 @@ export interface Config {
   /** Credentials for pushing/pulling at `host` only (never sent to another registry). */
   readonly ociAuth: { host: string; username: string; password: string } | undefined;
   readonly openaiBaseUrl: string | undefined;
+  /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
+  readonly metricsAddr: string;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -121,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { host: e.WORLDLOOP_OCI_AUTH_HOST, username: e.WORLDLOOP_OCI_USERNAME, password: e.WORLDLOOP_OCI_PASSWORD }
         : undefined,
     openaiBaseUrl: e.OPENAI_BASE_URL,
+    metricsAddr: e.WORLDLOOP_METRICS_ADDR,
     secretEnv: Object.freeze({ ...env }),
   };
 }
