@@ -9,3 +9,4 @@ export {
   type RunLogSource,
 } from './keep-run-logs';
 export { MAX_BYTES, MAX_LINE_BYTES, MAX_LINES, selectLifecycleLines, type SelectedLines } from './lifecycle-lines';
+export { followRunLogs, type FollowOptions, type FollowSources } from './follow';
