@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 import { isMap, isScalar, parseDocument, type Document, type Scalar } from 'yaml';
 import { WorldloopError } from '../contracts/errors';
 import type { Platform } from '../contracts/schemas';
-import { type OciClient, isDigest } from '../oci/client';
+import type { OciClient } from '../oci/client';
+import { isDigest } from '../oci/image-ref';
 import { REQUIRED_PLATFORMS, assertIndexPlatforms } from '../oci/index-platforms';
 import { majorTag } from './registry';
 
