@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import { OciClient, sha256Digest } from '../../src/oci';
+import { isRegistryOrigin, tokenRealmUrl } from '../../src/oci/auth';
 
 const BASIC = `Basic ${Buffer.from('ci:s3cret').toString('base64')}`;
 const blob = Buffer.from('layer bytes');
@@ -144,5 +145,34 @@ describe('OciClient sends credentials to the configured registry only', () => {
     expect(err).toBeInstanceOf(WorldloopError);
     expect((err as WorldloopError).code).toBe('ERR_OCI_INSECURE_REALM');
     expect(attempted.filter((u) => u.includes('example.invalid'))).toEqual([]);
+  });
+});
+
+describe('where credentials may go (the pure rules)', () => {
+  it('sends them to a token realm over https, on any host', () => {
+    expect(tokenRealmUrl('https://auth.docker.io/token', 'registry-1.docker.io').origin).toBe('https://auth.docker.io');
+    expect(tokenRealmUrl('https://ghcr.io/token', 'ghcr.io').origin).toBe('https://ghcr.io');
+  });
+
+  it('sends them over plain http only between loopback hosts', () => {
+    expect(tokenRealmUrl('http://127.0.0.2:9/token', '127.0.0.1:5000').host).toBe('127.0.0.2:9');
+    for (const [realm, registry] of [
+      ['http://auth.example.com/token', 'ghcr.io'],
+      ['http://auth.example.com/token', '127.0.0.1:5000'],
+      ['http://127.0.0.1/token', 'ghcr.io'],
+      ['ftp://auth.example.com/token', 'ghcr.io'],
+    ] as const) {
+      expect(() => tokenRealmUrl(realm, registry)).toThrow(/^\[ERR_OCI_INSECURE_REALM\]/);
+    }
+    expect(() => tokenRealmUrl('not a url', 'ghcr.io')).toThrow(/^\[ERR_OCI\]/);
+  });
+
+  it('treats scheme, host and port as the registry origin', () => {
+    expect(isRegistryOrigin('https://ghcr.io/v2/o/r/tags/list', 'ghcr.io')).toBe(true);
+    expect(isRegistryOrigin('https://ghcr.io:443/v2/', 'ghcr.io')).toBe(true);
+    expect(isRegistryOrigin('http://ghcr.io/v2/', 'ghcr.io')).toBe(false);
+    expect(isRegistryOrigin('https://pkg-containers.githubusercontent.com/x', 'ghcr.io')).toBe(false);
+    expect(isRegistryOrigin('http://127.0.0.1:5000/v2/', '127.0.0.1:5000')).toBe(true);
+    expect(isRegistryOrigin('http://127.0.0.2:5000/v2/', '127.0.0.1:5000')).toBe(false);
   });
 });
