@@ -42,6 +42,13 @@ const EnvSchema = z.object({
   DOCKER_HOST: z.string().optional(),
   PATH: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
+  // The Modal adapter's own credentials (never processor secrets); the SDK also reads these names itself.
+  MODAL_TOKEN_ID: z.string().min(1).optional(),
+  MODAL_TOKEN_SECRET: z.string().min(1).optional(),
+  MODAL_SERVER_URL: z.string().url().optional(),
+  MODAL_PROFILE: z.string().min(1).optional(),
+  MODAL_CONFIG_PATH: z.string().min(1).optional(),
+  MODAL_ENVIRONMENT: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -75,6 +82,17 @@ export interface Config {
   /** Credentials for pushing/pulling at `host` only (never sent to another registry). */
   readonly ociAuth: { host: string; username: string; password: string } | undefined;
   readonly openaiBaseUrl: string | undefined;
+  /** The Modal adapter's configuration; its token is read here and handed to the ModalClient only. */
+  readonly modal: {
+    readonly tokenId: string | undefined;
+    readonly tokenSecret: string | undefined;
+    /** Absent means the profile's server_url or Modal's default; the SDK reads MODAL_SERVER_URL itself. */
+    readonly serverUrl: string | undefined;
+    readonly profile: string | undefined;
+    /** The profile file (TOML) the SDK reads when no token is set in the environment. */
+    readonly configPath: string;
+    readonly environment: string | undefined;
+  };
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -121,6 +139,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { host: e.WORLDLOOP_OCI_AUTH_HOST, username: e.WORLDLOOP_OCI_USERNAME, password: e.WORLDLOOP_OCI_PASSWORD }
         : undefined,
     openaiBaseUrl: e.OPENAI_BASE_URL,
+    modal: {
+      tokenId: e.MODAL_TOKEN_ID,
+      tokenSecret: e.MODAL_TOKEN_SECRET,
+      serverUrl: e.MODAL_SERVER_URL,
+      profile: e.MODAL_PROFILE,
+      configPath: resolve(e.MODAL_CONFIG_PATH ?? join(homedir(), '.modal.toml')),
+      environment: e.MODAL_ENVIRONMENT,
+    },
     secretEnv: Object.freeze({ ...env }),
   };
 }

@@ -18,6 +18,7 @@ import { register as registerPath } from './commands/path';
 import { register as registerServer } from './commands/server';
 import { register as registerDoctor } from './commands/doctor';
 import { register as registerHash } from './commands/hash';
+import { register as registerModal } from './commands/modal';
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -40,6 +41,7 @@ registerPath(program);
 registerServer(program);
 registerDoctor(program);
 registerHash(program);
+registerModal(program);
 
 try {
   await program.parseAsync(process.argv);
