@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 import { ReceiptSchema } from '../../src/contracts';
 import { determinismPath } from '../../src/contracts/write-prefix';
-import { envelopeOf } from '../../src/cli/commands/run-actions';
+import { runEnvelope as envelopeOf } from '../../src/temporal/client';
 import { integrationEnv } from './env';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
 
