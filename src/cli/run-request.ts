@@ -4,10 +4,11 @@
 import { open } from 'node:fs/promises';
 import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
-import { BIG_DATA_HINT, MAX_INPUTS_TEXT_BYTES, checkInputsLimits } from '../contracts/inputs-limits';
+import { BIG_DATA_HINT, MAX_INPUTS_TEXT_BYTES } from '../contracts/inputs-limits';
 import { assertModeSafe, resolveMode } from '../contracts/mode';
 import { RunRequestSchema, type AdapterName, type RunRequest } from '../contracts/schemas';
 import { defaultWritePrefix, expandWritePrefix } from '../contracts/write-prefix';
+import { inputsHash } from '../hashing/inputs-hash';
 import { parseJsonBytes } from '../hashing/json-text';
 import { canonicalPath } from '../world/path';
 
@@ -65,7 +66,7 @@ async function readBounded(path: string): Promise<Uint8Array> {
 
 const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
-/** `--inputs <json>` or `--inputs @<file>`: strict JSON (no duplicate names), within the inputs limits. */
+/** `--inputs <json>` or `--inputs @<file>`: strict JSON (no duplicate names), within the inputs limits, hashable. */
 export async function readInputs(spec: string): Promise<unknown> {
   const bytes = spec.startsWith('@') ? await readBounded(spec.slice(1)) : Buffer.from(spec, 'utf8');
   if (bytes.length > MAX_INPUTS_TEXT_BYTES) throw tooBig('--inputs');
@@ -78,7 +79,9 @@ export async function readInputs(spec: string): Promise<unknown> {
       throw new WorldloopError(err.code, `${err.detail}; ${BIG_DATA_HINT}`);
     throw err;
   }
-  checkInputsLimits(inputs);
+  // The inputs hash applies the shared limits (depth, size, no `__proto__`) and refuses what is not
+  // I-JSON — the very checks Admit's hash makes, here before anything is created.
+  inputsHash(inputs);
   return inputs;
 }
 

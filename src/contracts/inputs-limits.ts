@@ -8,7 +8,7 @@
 // converter) far from the JavaScript stack limit. Big data belongs in the world, not in the inputs.
 import { WorldloopError } from './errors';
 
-/** Deepest nesting of objects and arrays accepted (the value itself is depth 0). */
+/** Deepest nesting accepted: no value more than this many members/elements below the root object. */
 export const MAX_INPUTS_DEPTH = 512;
 /** Largest inputs accepted, in UTF-8 bytes of their compact JSON form (what a Temporal payload carries). */
 export const MAX_INPUTS_BYTES = 1024 * 1024;
@@ -44,15 +44,11 @@ export function checkInputsLimits(inputs: unknown): void {
     const got = inputs === null ? 'null' : Array.isArray(inputs) ? 'an array' : typeof inputs;
     throw new WorldloopError('ERR_INPUTS', `inputs must be a JSON object, got ${got}`);
   }
+  // Depth counts as the strict JSON reader does (src/hashing/json-text.ts): a value — scalar or not —
+  // more than MAX_INPUTS_DEPTH members/elements below the root is refused.
   const stack: { value: object; path: (string | number)[] }[] = [{ value: inputs, path: [] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
-    if (path.length > MAX_INPUTS_DEPTH) {
-      throw new WorldloopError(
-        'ERR_INPUTS',
-        `inputs nest deeper than ${MAX_INPUTS_DEPTH} levels (at ${pointer(path.slice(0, 8))}…); ${BIG_DATA_HINT}`,
-      );
-    }
     const entries: [string | number, unknown][] = Array.isArray(value)
       ? value.map((v, i) => [i, v])
       : Object.keys(value).map((k) => [k, (value as Record<string, unknown>)[k]]);
@@ -61,6 +57,12 @@ export function checkInputsLimits(inputs: unknown): void {
         throw new WorldloopError(
           'ERR_INPUTS',
           `member name ${JSON.stringify(key)} at ${pointer(path) || '(root)'} is not accepted in inputs: rename it`,
+        );
+      }
+      if (path.length + 1 > MAX_INPUTS_DEPTH) {
+        throw new WorldloopError(
+          'ERR_INPUTS',
+          `inputs nest deeper than ${MAX_INPUTS_DEPTH} levels (at ${pointer(path.slice(0, 8))}…); ${BIG_DATA_HINT}`,
         );
       }
       if (typeof child === 'object' && child !== null) stack.push({ value: child, path: [...path, key] });

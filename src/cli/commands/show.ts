@@ -1,11 +1,18 @@
 // `worldloop show <execution_id>`: a run's status, envelope, receipt, outputs and Web UI link.
 import type { Command } from 'commander';
 import { config } from '../../config';
-import { MICRO_PER_USD, ReceiptSchema } from '../../contracts/schemas';
+import { WorldloopError } from '../../contracts/errors';
+import { ExecutionIdSchema, MICRO_PER_USD, ReceiptSchema } from '../../contracts/schemas';
 import { determinismPath } from '../../contracts/write-prefix';
 import { EXIT_OK, action, printJson } from '../output';
 
 export async function showCommand(executionId: string, opts: { json?: boolean }): Promise<number> {
+  // A malformed id cannot name a run: say so at once, without a round trip to Temporal.
+  if (!ExecutionIdSchema.safeParse(executionId).success)
+    throw new WorldloopError(
+      'ERR_NOT_FOUND',
+      `no run with execution id ${JSON.stringify(executionId.slice(0, 64))}: not an execution id (a UUID)`,
+    );
   const cfg = config();
   const [{ connectTemporal, uiLinkForWorkflow }, client, { openWorld }] = await Promise.all([
     import('../../temporal/connection'),
