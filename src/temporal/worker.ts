@@ -14,7 +14,7 @@ import type { Mode } from '../contracts';
 import { blake3Hex } from '../hashing';
 import { createLogger, defaultRedactor, type Logger } from '../log';
 import { getEntry, hostPlatform, loadRegistry } from '../registry';
-import { ociClientFromConfig } from '../registry/oci-client';
+import { ociClientFromConfig } from '../oci/client';
 import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
