@@ -22,6 +22,14 @@ const temporalPackages = (message, allowTypeImports = false) => ({
 });
 const controlPlanePackages = (message) => ({ group: ['dockerode', 'pino'], message });
 const fence = (patterns) => ['error', { patterns }];
+const supplyChainFence = (rightOf) => [
+  temporalPackages('Registry, OCI and build code never imports Temporal.'),
+  {
+    regex: layerSegments([...UPPER_LAYERS, 'processor-kit', 'adapters', ...rightOf]),
+    allowTypeImports: true,
+    message: `This supply-chain folder never imports ${['the processor kit', 'adapters', 'the layers above', ...rightOf].join(', ')}.`,
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', '.state/**', 'coverage/**', 'processors/**/dist/**'] },
@@ -58,6 +66,12 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'Workflows import values only from @temporalio/workflow and src/contracts; use `import type`.',
             },
+            {
+              // Ajv compiles with `new Function`, which has no place in the deterministic sandbox.
+              regex: '(?:^|/)src/contracts/inputs-schema$',
+              allowTypeImports: true,
+              message: 'Workflows never load the JSON Schema compiler (src/contracts/inputs-schema.ts).',
+            },
           ],
         },
       ],
@@ -92,6 +106,20 @@ export default tseslint.config(
         {
           regex: '^(?!zod$|@temporalio/common$|\\./)',
           message: 'This contracts module imports only zod, @temporalio/common and contracts.',
+        },
+      ]),
+    },
+  },
+  {
+    // Input validation against a processor's JSON Schema is a contract too (docs/adr/0004): Ajv is pure
+    // (no I/O) but compiles with `new Function`, so this module is kept out of src/contracts/index.ts and
+    // the workflow fence forbids it.
+    files: ['src/contracts/inputs-schema.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^(?!zod$|ajv$|ajv/dist/2020\\.js$|ajv-formats$|\\./)',
+          message: 'src/contracts/inputs-schema.ts imports only zod, Ajv and contracts.',
         },
       ]),
     },
@@ -170,20 +198,20 @@ export default tseslint.config(
     },
   },
   {
-    // registry (specs, pins), oci (registry client and server), build (images): no Temporal, and no processor
-    // kit — the kit is what runs inside a container; the control plane reads specs through its own schemas.
+    // registry (specs, pins, drift), oci (distribution client, tar, loopback server), build (images): no
+    // Temporal, and no processor kit values — the kit is what runs inside a container (types only: the build
+    // writes the embedded spec the kit reads). Leaf first, oci → registry → build (docs/adr/0004): no folder
+    // imports one to its right.
     files: ['src/registry/**/*.ts', 'src/oci/**/*.ts', 'src/build/**/*.ts'],
-    rules: {
-      'no-restricted-imports': fence([
-        temporalPackages('Registry, OCI and build code never imports Temporal.'),
-        {
-          // Types only from the kit: the build writes the embedded spec the kit reads (bundle.ts).
-          regex: layerSegments([...UPPER_LAYERS, 'processor-kit', 'adapters']),
-          allowTypeImports: true,
-          message: 'Registry, OCI and build code never imports the processor kit, adapters or the layers above.',
-        },
-      ]),
-    },
+    rules: { 'no-restricted-imports': fence(supplyChainFence([])) },
+  },
+  {
+    files: ['src/registry/**/*.ts'],
+    rules: { 'no-restricted-imports': fence(supplyChainFence(['build'])) },
+  },
+  {
+    files: ['src/oci/**/*.ts'],
+    rules: { 'no-restricted-imports': fence(supplyChainFence(['registry', 'build'])) },
   },
   {
     // The processor kit is bundled into every processor image, so it takes only pure code: contracts, hashing
@@ -227,20 +255,6 @@ export default tseslint.config(
           regex: layerSegments(['cli', 'workflows']),
           allowTypeImports: true,
           message: 'Activities never import the CLI or workflow code.',
-        },
-      ]),
-    },
-  },
-  {
-    // Known violation, owned by the "registry" engineer, who is removing it (src/registry must not use the
-    // processor kit). Until then this one file keeps the rest of its fence. Delete this block with the import.
-    files: ['src/registry/registry.ts'],
-    rules: {
-      'no-restricted-imports': fence([
-        temporalPackages('Registry, OCI and build code never imports Temporal.'),
-        {
-          regex: layerSegments([...UPPER_LAYERS, 'adapters']),
-          message: 'Registry, OCI and build code never imports adapters or the layers above.',
         },
       ]),
     },

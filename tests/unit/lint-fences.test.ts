@@ -21,6 +21,8 @@ const CASES: ReadonlyArray<readonly [string, string, Verdict]> = [
   ['src/contracts/schemas.ts', "import { ApplicationFailure } from '@temporalio/common';", 'forbidden'],
   ['src/contracts/failure.ts', "import { ApplicationFailure } from '@temporalio/common';", 'allowed'],
   ['src/contracts/failure.ts', "import { proxyActivities } from '@temporalio/workflow';", 'forbidden'],
+  ['src/contracts/inputs-schema.ts', "import { Ajv2020 } from 'ajv/dist/2020.js';", 'allowed'],
+  ['src/contracts/schemas.ts', "import { Ajv2020 } from 'ajv/dist/2020.js';", 'forbidden'],
   // hashing: contracts only
   ['src/hashing/jcs.ts', "import { WorldloopError } from '../contracts/errors';", 'allowed'],
   ['src/hashing/jcs.ts', "import { canonicalPath } from '../world/path';", 'forbidden'],
@@ -43,12 +45,17 @@ const CASES: ReadonlyArray<readonly [string, string, Verdict]> = [
   ['src/adapters/docker/adapter.ts', "import { createActivities } from '../../../activities';", 'forbidden'],
   ['src/adapters/docker/adapter.ts', "import { canonicalPath } from '../../world';", 'allowed'],
   // registry, oci, build: no Temporal, no processor kit values
-  ['src/registry/pin.ts', "import { compileInputsSchema } from '../processor-kit/inputs';", 'forbidden'],
+  ['src/registry/registry.ts', "import { compileInputsSchema } from '../processor-kit/inputs';", 'forbidden'],
   ['src/registry/bundle.ts', "import type { EmbeddedSpec } from '../processor-kit/types';", 'allowed'],
   ['src/oci/client.ts', "import { Connection } from '@temporalio/client';", 'forbidden'],
   ['src/build/image-builder.ts', "import { compileInputsSchema } from '../processor-kit/inputs';", 'forbidden'],
   ['src/build/image-builder.ts', "import { devServer } from '../temporal/dev-server';", 'forbidden'],
   ['src/build/image-builder.ts', "import { pushImage } from '../oci/client';", 'allowed'],
+  ['src/build/image-builder.ts', "import { loadRegistry } from '../registry';", 'allowed'],
+  ['src/registry/pin.ts', "import { pushImage } from '../oci';", 'allowed'],
+  ['src/registry/pin.ts', "import { buildAndPush } from '../build/build-push';", 'forbidden'],
+  ['src/oci/client.ts', "import { loadRegistry } from '../registry';", 'forbidden'],
+  ['src/oci/client.ts', "import { buildAndPush } from '../build';", 'forbidden'],
   // secrets, log, config: contracts (and each other)
   ['src/secrets/resolver.ts', "import { redact } from '../log/redactor';", 'allowed'],
   ['src/secrets/resolver.ts', "import { openWorld } from '../world';", 'forbidden'],
@@ -74,6 +81,7 @@ const CASES: ReadonlyArray<readonly [string, string, Verdict]> = [
   ['workflows/run-processor.ts', "import { openWorld } from '../src/world';", 'forbidden'],
   ['workflows/run-processor.ts', "import type { World } from '../src/world';", 'allowed'],
   ['workflows/run-processor.ts', "import { errorEnvelope } from '../src/contracts/envelope';", 'allowed'],
+  ['workflows/run-processor.ts', "import { compileInputsSchema } from '../src/contracts/inputs-schema';", 'forbidden'],
 ];
 
 let eslint: ESLint;
