@@ -251,6 +251,8 @@ export class WorldStore {
     const keys = await this.objects.list(prefixKey(NAMESPACES.index, canonical));
     const entries = await mapLimit(keys, LIST_CONCURRENCY, async (key) => {
       const bytes = await this.objects.get(key);
+      // Retryable on purpose: index records are never deleted, so a listed key that reads as missing is a
+      // backend whose listing ran ahead of its reads; another attempt sees it.
       if (!bytes) throw new WorldloopError('ERR_INTERNAL', `index record ${key} vanished while listing`);
       return parseEntry(bytes, key);
     });
