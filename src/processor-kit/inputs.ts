@@ -3,6 +3,7 @@
 // Dialect: JSON Schema 2020-12 (Ajv2020, as Admit and the predicates use); registry schemas stay in the
 // subset draft-07 and 2020-12 agree on and carry no `$schema`.
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { WorldloopError } from '../contracts/errors';
@@ -23,8 +24,14 @@ function describe(e: ErrorObject): string {
  * Compiles an input schema. A schema that does not compile is a registry problem (ERR_REGISTRY_INVALID),
  * not the caller's; the returned validator throws ERR_INPUTS naming every failing place (at most 5).
  */
-export function compileInputsSchema(schema: Record<string, unknown>, label = 'inputs'): InputsValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+export function compileInputsSchema(
+  schema: Record<string, unknown>,
+  label = 'inputs',
+  options: { regExp?: RegExpEngine } = {},
+): InputsValidator {
+  // The worker passes a linear-time engine (src/world/json-schema.ts); the container keeps V8's.
+  const code = options.regExp ? { regExp: options.regExp } : {};
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, code });
   addFormats(ajv);
   let validate: ValidateFunction;
   try {

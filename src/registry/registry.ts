@@ -20,6 +20,8 @@ import {
   type RegistryEntry,
 } from '../contracts/schemas';
 import { compileInputsSchema } from '../processor-kit/inputs';
+// Linear-time regexes: a pattern RE2 cannot run (backreference, lookaround) is refused here, at load.
+import { linearRegExp } from '../world/json-schema';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;
@@ -181,7 +183,7 @@ async function checkFile(
       add([...prefix, 'image', 'index'], `${JSON.stringify(entry.image.index)} is not sha256:<64 hex>`);
     }
     try {
-      compileInputsSchema(entry.inputs, 'inputs');
+      compileInputsSchema(entry.inputs, 'inputs', { regExp: linearRegExp });
     } catch (err) {
       add([...prefix, 'inputs'], (err as WorldloopError).detail ?? String(err));
     }
@@ -192,7 +194,7 @@ async function checkFile(
       entry.predicates[phase].forEach((p, j) => {
         if (p.kind !== 'json.schema_ok') return;
         try {
-          compileInputsSchema(p.schema, 'schema');
+          compileInputsSchema(p.schema, 'schema', { regExp: linearRegExp });
         } catch (err) {
           add([...prefix, 'predicates', phase, j, 'schema'], (err as WorldloopError).detail ?? String(err));
         }
