@@ -270,6 +270,12 @@ export async function execute(
 
 export const WORKFLOW = { id: 'run/x', run_id: 'r' };
 
+/** Execute for an already admitted and reserved run; returns Settle's input. */
+export async function upToSettleFrom(env: PhaseEnv, id: string, admitted: AdmitResult, req = request()) {
+  const executed = await execute(env, id, admitted, req);
+  return { executed, settleInput: { execution_id: id, request: req, admitted, executed, workflow: WORKFLOW } };
+}
+
 /** Admit → Reserve → Execute, as the workflow runs them on a cache miss. */
 export async function upToSettle(env: PhaseEnv, id: string, req = request()) {
   const admitted = await admit(env, id, req);
