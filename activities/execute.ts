@@ -5,6 +5,7 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { mkdir } from 'node:fs/promises';
 import { WorldloopError, isErrorCode } from '../src/contracts';
+import { keepExecutionLogs } from '../src/run-logs';
 import type { ActivityDeps } from './deps';
 import { stageOutputs } from './staging';
 import type { ExecuteInput, ExecuteResult } from './types';
@@ -43,6 +44,8 @@ export function makeExecute(deps: ActivityDeps) {
         detachOn: (reason) => reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN',
       },
     );
+    const run = { execution_id, processor_ref: request.processor_ref, adapter: admitted.adapter, mode: admitted.mode };
+    await keepExecutionLogs(deps, run, outcome, workdir);
     if (outcome.envelope.status === 'error') {
       const { code, message } = outcome.envelope.error;
       throw new WorldloopError(isErrorCode(code) ? code : 'ERR_PROCESSOR_FAILED', message);

@@ -1,27 +1,15 @@
 // JSON Schema on the worker (issue 14 items 4 and 5). Two hazards of the obvious "one module-level Ajv":
 //  - `pattern`/`patternProperties` ran on V8's backtracking engine, on the worker's event loop: `^(a+)+$`
-//    against 28 `a`s and `!` took 12.6 s. Every schema here compiles its regexes with RE2 (re2js, pure JS,
-//    linear time); a pattern RE2 cannot run in linear time (backreferences, lookaround) does not compile,
-//    so the registry refuses it when it loads.
+//    against 28 `a`s and `!` took 12.6 s. Every schema here compiles its regexes with RE2
+//    (src/contracts/linear-regexp.ts), in time linear in the input.
 //  - One shared instance keeps every compiled schema forever: a schema with `$id` fails "already exists" on
 //    its second evaluation, one request can register an `$id` that another's `$ref` then resolves to, and
 //    each evaluation leaks. Here every distinct schema gets its own Ajv instance (nothing is shared between
 //    schemas), compiled once and cached by the BLAKE3 of its canonical JSON, in a bounded LRU.
 import type { ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { RegExpEngine } from 'ajv/dist/types/index.js';
-import { RE2JS } from 're2js';
+import { linearRegExp } from '../contracts/linear-regexp';
 import { blake3Hex, canonicalizeToBytes } from '../hashing';
-
-/** Ajv's `code.regExp`: RE2 semantics and linear-time matching for every `pattern` in a schema. */
-export const linearRegExp: RegExpEngine = Object.assign(
-  (pattern: string, flags: string) => {
-    const re = RE2JS.compile(pattern);
-    // Ajv keys compiled patterns by toString(): it must differ per pattern, as a RegExp's does.
-    return { test: (s: string) => re.matcher(s).find(), toString: () => `/${pattern}/${flags}` };
-  },
-  { code: 'linearRegExp' },
-);
 
 /** Enough for every processor version of a registry and the predicate schemas in flight. */
 export const SCHEMA_CACHE_LIMIT = 256;

@@ -2,9 +2,10 @@
 // compiled per distinct schema in isolated Ajv instances with a bounded cache.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Predicate } from '../../src/contracts';
-import { compileInputsSchema } from '../../src/processor-kit/inputs';
+import { compileInputsSchema } from '../../src/contracts/inputs-schema';
 import { LocalObjectStore, WorldStore } from '../../src/world';
-import { SchemaCache, linearRegExp, predicateCacheSize } from '../../src/world/json-schema';
+import { linearRegExp } from '../../src/contracts/linear-regexp';
+import { SchemaCache, predicateCacheSize } from '../../src/world/json-schema';
 import { MAX_PREDICATE_DOC_BYTES, evaluatePredicates } from '../../src/world/predicates';
 import { expectCode } from './helpers/expect-code';
 import { admit, failureCode, phaseEnv, registryEntry, request, text, type PhaseEnv } from './phase-harness';
