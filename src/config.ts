@@ -46,6 +46,13 @@ const EnvSchema = z.object({
   DOCKER_HOST: z.string().optional(),
   PATH: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
+  // The Modal adapter's own credentials (never processor secrets); the SDK also reads these names itself.
+  MODAL_TOKEN_ID: z.string().min(1).optional(),
+  MODAL_TOKEN_SECRET: z.string().min(1).optional(),
+  MODAL_SERVER_URL: z.string().url().optional(),
+  MODAL_PROFILE: z.string().min(1).optional(),
+  MODAL_CONFIG_PATH: z.string().min(1).optional(),
+  MODAL_ENVIRONMENT: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -81,6 +88,17 @@ export interface Config {
   readonly openaiBaseUrl: string | undefined;
   /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
   readonly metricsAddr: string;
+  /** The Modal adapter's configuration; its token is read here and handed to the ModalClient only. */
+  readonly modal: {
+    readonly tokenId: string | undefined;
+    readonly tokenSecret: string | undefined;
+    /** Absent means the profile's server_url or Modal's default; the SDK reads MODAL_SERVER_URL itself. */
+    readonly serverUrl: string | undefined;
+    readonly profile: string | undefined;
+    /** The profile file (TOML) the SDK reads when no token is set in the environment. */
+    readonly configPath: string;
+    readonly environment: string | undefined;
+  };
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -128,6 +146,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     openaiBaseUrl: e.OPENAI_BASE_URL,
     metricsAddr: e.WORLDLOOP_METRICS_ADDR,
+    modal: {
+      tokenId: e.MODAL_TOKEN_ID,
+      tokenSecret: e.MODAL_TOKEN_SECRET,
+      serverUrl: e.MODAL_SERVER_URL,
+      profile: e.MODAL_PROFILE,
+      configPath: resolve(e.MODAL_CONFIG_PATH ?? join(homedir(), '.modal.toml')),
+      environment: e.MODAL_ENVIRONMENT,
+    },
     secretEnv: Object.freeze({ ...env }),
   };
 }

@@ -21,7 +21,7 @@ import {
   type MetricsServer,
 } from '../metrics';
 import { getEntry, hostPlatform, loadRegistry } from '../registry';
-import { ociClientFromConfig } from '../registry/oci-client';
+import { ociClientFromConfig } from '../oci/client';
 import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
