@@ -5,7 +5,17 @@ import { Writable } from 'node:stream';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_LINE_BYTES, MAX_LINES, selectLifecycleLines } from './lifecycle-lines';
-import { STDERR_CAPTURE_FILE } from './keep-run-logs';
+
+/**
+ * Where the adapter leaves the lifecycle lines it captured from the container's whole stderr, in the
+ * execution's workdir (stable across retries). Without it, Execute uses the adapter's bounded stderr tail.
+ */
+export const STDERR_CAPTURE_FILE = 'stderr-lifecycle.jsonl';
+
+/** Marks lines the capture could not keep, so the kept log notes the truncation. */
+export function droppedMarker(lines: number): string {
+  return `[… ${lines} lines dropped by the capture]`;
+}
 
 export class LifecycleCapture {
   #partial: Buffer[] = [];
@@ -82,13 +92,9 @@ export class LifecycleCapture {
   async save(workdir: string): Promise<void> {
     const path = join(workdir, STDERR_CAPTURE_FILE);
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(
-      tmp,
-      this.lines()
-        .map((l) => `${l}\n`)
-        .join(''),
-      { mode: 0o644 },
-    );
+    const lines = this.lines();
+    if (this.#dropped > 0) lines.push(droppedMarker(this.#dropped));
+    await writeFile(tmp, lines.map((l) => `${l}\n`).join(''), { mode: 0o644 });
     await rename(tmp, path);
   }
 }
