@@ -1,6 +1,7 @@
 // The data that flows between the phases of runProcessor. Workflows import these as types only; every
 // field is plain JSON so it survives Temporal's payload converter and replays byte for byte.
 import type { AdapterName, Envelope, InputsHash, Mode, Predicate, RunRequest, Runtime } from '../src/contracts';
+import type { ConfigValues } from '../src/contracts/processor-config';
 
 export const PHASES = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -58,6 +59,8 @@ export interface AdmitResult {
   use_cache: boolean;
   reserve_micro: number;
   secret_names: string[];
+  /** The processor settings this run gets in /work/config.json (ADR 0004); absent when none is set. */
+  config?: ConfigValues;
   success_predicates: Predicate[];
   /** Present on a verified cache hit. */
   cache_hit?: CacheRecord;

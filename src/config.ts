@@ -41,7 +41,10 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   DOCKER_HOST: z.string().optional(),
   PATH: z.string().optional(),
-  OPENAI_BASE_URL: z.string().url().optional(),
+  WORLDLOOP_EGRESS_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker network name')
+    .optional(),
 });
 
 export interface Config {
@@ -74,7 +77,16 @@ export interface Config {
   readonly ociRegistry: string;
   /** Credentials for pushing/pulling at `host` only (never sent to another registry). */
   readonly ociAuth: { host: string; username: string; password: string } | undefined;
-  readonly openaiBaseUrl: string | undefined;
+  /**
+   * The Docker network real-mode runs with `network: egress` join (WORLDLOOP_EGRESS_NETWORK). Unset, the
+   * adapter's default `bridge`, which a dockerd started with --bridge=none does not have.
+   */
+  readonly egressNetwork: string | undefined;
+  /**
+   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0004) by
+   * resolveProcessorConfig; only the names an entry declares are ever looked at.
+   */
+  readonly processorConfigEnv: Readonly<Record<string, string | undefined>>;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -120,7 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.WORLDLOOP_OCI_USERNAME && e.WORLDLOOP_OCI_PASSWORD
         ? { host: e.WORLDLOOP_OCI_AUTH_HOST, username: e.WORLDLOOP_OCI_USERNAME, password: e.WORLDLOOP_OCI_PASSWORD }
         : undefined,
-    openaiBaseUrl: e.OPENAI_BASE_URL,
+    egressNetwork: e.WORLDLOOP_EGRESS_NETWORK,
+    processorConfigEnv: Object.freeze({ ...env }),
     secretEnv: Object.freeze({ ...env }),
   };
 }

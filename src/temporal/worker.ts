@@ -39,7 +39,12 @@ export async function buildActivityDeps(cfg: Config, client: Client, logger: Log
     plans: ledger,
     leases,
     adapters: {
-      local: createDockerAdapter({ docker, redact: (s) => defaultRedactor.redactString(s), logger }),
+      local: createDockerAdapter({
+        docker,
+        redact: (s) => defaultRedactor.redactString(s),
+        logger,
+        ...(cfg.egressNetwork ? { egressNetwork: cfg.egressNetwork } : {}),
+      }),
     },
     secretsFor(mode) {
       let resolver = resolvers.get(mode);
@@ -55,6 +60,7 @@ export async function buildActivityDeps(cfg: Config, client: Client, logger: Log
       }
       return resolver;
     },
+    processorConfigEnv: cfg.processorConfigEnv,
     workdirFor: (executionId) => join(cfg.stateDir, 'runs', executionId),
     flights: {
       async isRunning(executionId) {
