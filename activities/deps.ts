@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Adapter } from '../src/adapters/adapter';
 import type { AdapterName, Mode, Platform, RegistryEntry } from '../src/contracts';
+import type { RunMetrics } from '../src/metrics';
 import type { SecretResolver } from '../src/secrets';
 import type { Leases, Ledger, WorldStore } from '../src/world';
 
@@ -23,10 +24,12 @@ export interface ActivityDeps {
   leases: Leases;
   adapters: Partial<Record<AdapterName, Adapter>>;
   secretsFor(mode: Mode): SecretResolver;
-  /** Where declared processor settings are read (Config.processorConfigEnv; ADR 0004). */
+  /** Where declared processor settings are read (Config.processorConfigEnv; ADR 0005). */
   processorConfigEnv: Readonly<Record<string, string | undefined>>;
   /** A host folder owned by one execution, stable across retries of Execute. */
   workdirFor(executionId: string): string;
   flights: FlightOwnerProbe;
   logger: Logger;
+  /** Prometheus metrics of this worker; absent when metrics are off (the phase wrapper feeds them). */
+  metrics?: RunMetrics;
 }

@@ -116,15 +116,18 @@ setup_node() {
 }
 
 # ----------------------------------------------------------------------------------- 2. apt packages
+# prometheus scrapes the worker's metrics endpoint in the observability test; iproute2 makes the network
+# namespaces the real-mode provider tests talk to. Neither daemon is started by the package (policy-rc.d).
+APT_PACKAGES="docker.io docker-registry chromium qemu-user-static binfmt-support prometheus iproute2"
 dpkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 setup_apt() {
   if ! is_root || ! is_debian; then
-    say "not root on Debian: skipping apt packages (docker.io, docker-registry, chromium, qemu-user-static)"
+    say "not root on Debian: skipping apt packages ($APT_PACKAGES)"
     return
   fi
   local missing=() pkg
-  for pkg in docker.io docker-registry chromium qemu-user-static binfmt-support; do
+  for pkg in $APT_PACKAGES; do
     dpkg_installed "$pkg" || missing+=("$pkg")
   done
   local need_update=0
@@ -158,7 +161,7 @@ setup_apt() {
     fi
     ok "installed ${missing[*]}"
   else
-    ok "apt packages present (docker.io docker-registry chromium qemu-user-static binfmt-support)"
+    ok "apt packages present ($APT_PACKAGES)"
   fi
 }
 

@@ -32,6 +32,10 @@ const EnvSchema = z.object({
   WORLDLOOP_OCI_PASSWORD: z.string().min(1).optional(),
   WORLDLOOP_OCI_AUTH_HOST: z.string().min(1).default('ghcr.io'),
   WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
+  WORLDLOOP_METRICS_ADDR: z
+    .string()
+    .regex(/^(0|off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/i, 'expected host:port, 0 or off')
+    .default('127.0.0.1:9464'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TLS_CERT: z.string().min(1).optional(),
@@ -45,6 +49,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker network name')
     .optional(),
+  // The Modal adapter's own credentials (never processor secrets); the SDK also reads these names itself.
+  MODAL_TOKEN_ID: z.string().min(1).optional(),
+  MODAL_TOKEN_SECRET: z.string().min(1).optional(),
+  MODAL_SERVER_URL: z.string().url().optional(),
+  MODAL_PROFILE: z.string().min(1).optional(),
+  MODAL_CONFIG_PATH: z.string().min(1).optional(),
+  MODAL_ENVIRONMENT: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -83,10 +94,23 @@ export interface Config {
    */
   readonly egressNetwork: string | undefined;
   /**
-   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0004) by
+   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0005) by
    * resolveProcessorConfig; only the names an entry declares are ever looked at.
    */
   readonly processorConfigEnv: Readonly<Record<string, string | undefined>>;
+  /** The Modal adapter's configuration; its token is read here and handed to the ModalClient only. */
+  readonly modal: {
+    readonly tokenId: string | undefined;
+    readonly tokenSecret: string | undefined;
+    /** Absent means the profile's server_url or Modal's default; the SDK reads MODAL_SERVER_URL itself. */
+    readonly serverUrl: string | undefined;
+    readonly profile: string | undefined;
+    /** The profile file (TOML) the SDK reads when no token is set in the environment. */
+    readonly configPath: string;
+    readonly environment: string | undefined;
+  };
+  /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
+  readonly metricsAddr: string;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -134,6 +158,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     egressNetwork: e.WORLDLOOP_EGRESS_NETWORK,
     processorConfigEnv: Object.freeze({ ...env }),
+    modal: {
+      tokenId: e.MODAL_TOKEN_ID,
+      tokenSecret: e.MODAL_TOKEN_SECRET,
+      serverUrl: e.MODAL_SERVER_URL,
+      profile: e.MODAL_PROFILE,
+      configPath: resolve(e.MODAL_CONFIG_PATH ?? join(homedir(), '.modal.toml')),
+      environment: e.MODAL_ENVIRONMENT,
+    },
+    metricsAddr: e.WORLDLOOP_METRICS_ADDR,
     secretEnv: Object.freeze({ ...env }),
   };
 }

@@ -18,6 +18,8 @@ import { register as registerPath } from './commands/path';
 import { register as registerServer } from './commands/server';
 import { register as registerDoctor } from './commands/doctor';
 import { register as registerHash } from './commands/hash';
+import { register as registerModal } from './commands/modal';
+import { register as registerLogs } from './commands/logs';
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -40,6 +42,8 @@ registerPath(program);
 registerServer(program);
 registerDoctor(program);
 registerHash(program);
+registerModal(program);
+registerLogs(program);
 
 try {
   await program.parseAsync(process.argv);

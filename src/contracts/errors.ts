@@ -298,6 +298,32 @@ export const ERROR_CATALOGUE = {
     'To fix: read the predicate and its observed value in the message, then fix the inputs or the processor.',
   ),
 
+  // Modal adapter (DESIGN.md §8)
+  ERR_MODAL_APP_NAME: spec(
+    'input',
+    false,
+    'A Modal app name cannot be made: the processor ref is not ns/name@major, or the user or branch has no letter or digit.',
+    'To fix: pass a ref like text/stats@1, and a --user and --branch that contain at least one of a-z or 0-9.',
+  ),
+  ERR_ADAPTER_AUTH: spec(
+    'input',
+    false,
+    'Modal credentials are missing, or Modal rejected them (unauthenticated or permission denied).',
+    'To fix: set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET (or a profile in ~/.modal.toml) to a valid token of the workspace; see docs/modal-adapter.md.',
+  ),
+  ERR_ADAPTER_QUOTA: spec(
+    'runtime',
+    true,
+    'Modal refused for lack of quota or capacity (resource exhausted, rate limited, or no capacity to schedule the sandbox).',
+    'To fix: retry later, or raise the workspace limits in Modal; lower runtime.cpu/memory_mb if they exceed the plan.',
+  ),
+  ERR_IMAGE_PULL: spec(
+    'runtime',
+    false,
+    'Modal could not build the pinned image from its registry digest (not found, private without a pull secret, or the build failed).',
+    'To fix: check that the digest in registry/<ns>/<name>.yaml is pushed, and that the pull secret named for its registry exists in Modal.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',
