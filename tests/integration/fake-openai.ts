@@ -57,7 +57,8 @@ const server = createServer((req, res) => {
     process.stdout.write(
       `${JSON.stringify({ path: req.url, model, attempt, authorization, organization: req.headers['openai-organization'] ?? null, at: Date.now() })}\n`,
     );
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: 'no' } });
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions')
+      return json(res, 404, { error: { message: 'no' } });
     switch (model.replace(/-[0-9]+$/, '')) {
       case 'ok':
         return json(res, 200, completion(model, `hello from the fake at ${address}`));

@@ -244,15 +244,7 @@ describe('canary: a provider that echoes the key encoded leaves it nowhere', () 
     // Through the CLI, as a person would run it; our worker polls the task queue, so the CLI uses it.
     const cli = await sh(
       process.execPath,
-      [
-        'bin/worldloop.js',
-        'run',
-        'llm/chat@1',
-        '--mode',
-        'real',
-        '--inputs',
-        JSON.stringify(INPUTS('echo-key-1')),
-      ],
+      ['bin/worldloop.js', 'run', 'llm/chat@1', '--mode', 'real', '--inputs', JSON.stringify(INPUTS('echo-key-1'))],
       { cwd: REPO_ROOT, env: h.env },
     ).then(
       (r) => ({ code: 0, out: `${r.stdout}\n${r.stderr}` }),

@@ -135,6 +135,25 @@ async function attempt(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Com
   };
   if (inputs.temperature !== undefined) body.temperature = inputs.temperature;
   const url = `${cfg.baseUrl}/chat/completions`;
+  // An explicit timer rather than AbortSignal.timeout(): on the images' Node 18 a timeout signal that
+  // nothing else references can be collected before it fires, and the call then waits for the provider
+  // forever (seen against a slow provider in tests/integration/llm-chat-real.test.ts). One deadline covers
+  // the headers and the body.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), cfg.timeoutMs);
+  try {
+    return await exchange(cfg, url, body, deadline.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function exchange(
+  cfg: OpenAiClientConfig,
+  url: string,
+  body: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<Completion> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -146,7 +165,7 @@ async function attempt(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Com
         ...(cfg.organization ? { 'openai-organization': cfg.organization } : {}),
       },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(cfg.timeoutMs),
+      signal,
       redirect: 'error',
     });
   } catch (err) {
@@ -166,7 +185,9 @@ async function attempt(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Com
   } catch {
     throw new WorldloopError(
       'ERR_PROVIDER_UNAVAILABLE',
-      `chat completions: HTTP ${response.status}, body not readable in time`,
+      signal.aborted
+        ? `chat completions: HTTP ${response.status}, no complete response within ${cfg.timeoutMs} ms`
+        : `chat completions: HTTP ${response.status}, body not readable`,
     );
   }
   let json: unknown = null;
@@ -196,7 +217,7 @@ async function attempt(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Com
     );
   }
   return {
-    model: typeof data?.model === 'string' ? data.model : inputs.model,
+    model: typeof data?.model === 'string' ? data.model : String(body.model),
     content,
     finish_reason: typeof choice?.finish_reason === 'string' ? choice.finish_reason : 'unknown',
     prompt_tokens: usage.prompt_tokens,
