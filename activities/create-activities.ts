@@ -3,6 +3,7 @@
 // the catalogue code, so Temporal retries exactly the retryable codes and the workflow can read the code.
 import { Context } from '@temporalio/activity';
 import { failureFrom } from '../src/contracts';
+import { phaseObserver } from '../src/metrics';
 import { makeAdmit } from './admit';
 import type { ActivityDeps } from './deps';
 import { makeExecute } from './execute';
@@ -18,13 +19,16 @@ function phase<I, O>(deps: ActivityDeps, name: string, fn: (input: I) => Promise
     const executionId = (input as { execution_id?: string }).execution_id;
     const log = deps.logger.child({ execution_id: executionId, phase: name, attempt: info.attempt });
     const started = performance.now();
+    const observe = phaseObserver(deps.metrics, name, input);
     log.info({ event: 'phase.start' }, `${name} started`);
     try {
       const out = await fn(input);
+      observe({ ok: true, output: out });
       log.info({ event: 'phase.end', ok: true, ms: Math.round(performance.now() - started) }, `${name} finished`);
       return out;
     } catch (err) {
       const failure = failureFrom(err);
+      observe({ ok: false, code: failure.type ?? 'unknown', nonRetryable: failure.nonRetryable === true });
       log.warn(
         { event: 'phase.end', ok: false, code: failure.type, ms: Math.round(performance.now() - started) },
         failure.message,

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Adapter } from '../src/adapters/adapter';
 import type { AdapterName, Mode, Platform, RegistryEntry } from '../src/contracts';
+import type { RunMetrics } from '../src/metrics';
 import type { SecretResolver } from '../src/secrets';
 import type { Leases, Ledger, WorldStore } from '../src/world';
 
@@ -27,4 +28,6 @@ export interface ActivityDeps {
   workdirFor(executionId: string): string;
   flights: FlightOwnerProbe;
   logger: Logger;
+  /** Prometheus metrics of this worker; absent when metrics are off (the phase wrapper feeds them). */
+  metrics?: RunMetrics;
 }

@@ -10,7 +10,7 @@ import {
   readDeployed,
   readPins,
 } from '../src/registry/drift';
-import type { OciClient } from '../src/registry/oci-client';
+import type { OciClient } from '../src/oci/client';
 
 export interface DriftActivityDeps {
   readonly client: OciClient;

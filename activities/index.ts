@@ -15,5 +15,5 @@ export type {
   ReserveResult,
   SettleCachedInput,
   SettleInput,
-  StagedFile,
+  StagingOutcome,
 } from './types';

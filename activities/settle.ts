@@ -1,22 +1,25 @@
 // Settle: verify what the processor wrote, land it in the world, write outputs.json and the dual receipts,
 // charge the actual cost and release the leases (DESIGN.md §2, §6). Every check runs before the first
-// write, so a refused run leaves nothing half written; every write is idempotent, so a retry converges.
+// write, so a refused run leaves nothing half written. After that, four steps — publish (outputs, index,
+// receipts), charge, release the leases, record the cache entry — each idempotent and each re-done by every
+// attempt: a receipt already landed means "publish is done", not "Settle is done" (issue 14 item 3).
 import {
   OutputsIndexSchema,
-  ProcessorReceiptSchema,
   RECEIPT_SCHEMA,
   ReceiptSchema,
   WorldloopError,
   type OutputEntry,
   type Receipt,
+  type Runtime,
   type SuccessEnvelope,
 } from '../src/contracts';
 import { determinismPath } from '../src/contracts/write-prefix';
-import { blake3Hex, canonicalize } from '../src/hashing';
-import { assertNoDuplicates, canonicalPath, joinWorldPath } from '../src/world';
+import { blake3Hex, canonicalize, parseJsonBytes } from '../src/hashing';
+import { canonicalPath } from '../src/world';
 import { cacheRecordKey } from './cache';
 import type { ActivityDeps } from './deps';
-import type { CacheRecord, SettleCachedInput, SettleInput } from './types';
+import { MAX_PROCESSOR_RECEIPT_BYTES, maxIndexBytes, verifyManifest, type StagingManifest } from './output-check';
+import type { AdmitResult, CacheRecord, SettleCachedInput, SettleInput } from './types';
 
 /** The envelope a receipt stands for; used for idempotent retries and for `worldloop show`. */
 export function envelopeFromReceipt(receipt: Receipt, writePrefix: string): SuccessEnvelope {
@@ -37,10 +40,66 @@ export function envelopeFromReceipt(receipt: Receipt, writePrefix: string): Succ
   };
 }
 
-async function existingReceipt(deps: ActivityDeps, executionId: string): Promise<Receipt | undefined> {
-  const path = determinismPath(executionId);
-  if (!(await deps.world.stat(path))) return undefined;
-  return ReceiptSchema.parse(JSON.parse(new TextDecoder().decode(await deps.world.readBytes(path))));
+/** Our own receipts and indexes list at most max_files outputs; anything bigger is not ours to read. */
+function maxRecordBytes(limits: Runtime['outputs']): number {
+  return maxIndexBytes(limits) + MAX_PROCESSOR_RECEIPT_BYTES;
+}
+
+/** The JSON bound at `path`, read only when its recorded size is within `max` (no unbounded read). */
+async function readLandedJson(deps: ActivityDeps, path: string, max: number): Promise<unknown> {
+  const entry = await deps.world.stat(path);
+  if (!entry) return undefined;
+  if (entry.size_bytes > max) {
+    throw new WorldloopError('ERR_OUTPUT_TOO_LARGE', `${path} is ${entry.size_bytes} bytes, above the ${max} read`);
+  }
+  return parseJsonBytes(await deps.world.readBytes(path));
+}
+
+async function existingReceipt(deps: ActivityDeps, executionId: string, admitted: AdmitResult) {
+  const raw = await readLandedJson(deps, determinismPath(executionId), maxRecordBytes(admitted.runtime.outputs));
+  return raw === undefined ? undefined : ReceiptSchema.parse(raw);
+}
+
+/** The staging manifest Execute recorded, re-verified against this run's facts. */
+async function readManifest(deps: ActivityDeps, input: SettleInput): Promise<StagingManifest> {
+  const { staging } = input.executed;
+  if (staging.status === 'refused') throw new WorldloopError(staging.code, staging.message);
+  const max = maxRecordBytes(input.admitted.runtime.outputs);
+  if (staging.manifest.size_bytes > max) {
+    throw new WorldloopError('ERR_OUTPUT_TOO_LARGE', `the staging manifest is ${staging.manifest.size_bytes} bytes`);
+  }
+  const raw = parseJsonBytes(await deps.world.readBlob(staging.manifest.blake3));
+  return verifyManifest(raw, {
+    execution_id: input.execution_id,
+    write_prefix: input.admitted.write_prefix,
+    inputs_hash: input.admitted.inputs_hash.value,
+    reserve_micro: input.admitted.reserve_micro,
+  });
+}
+
+/**
+ * Steps 2–4 of a settlement whose receipt has landed: charge, release the leases, record the cache entry.
+ * Everything comes from what landed (receipt and outputs.json), so a retry does exactly what the first
+ * attempt would have done: the ledger's charge of the same amount is a no-op, releasing released leases
+ * and writing a present cache record are no-ops.
+ */
+async function completeSettlement(deps: ActivityDeps, input: SettleInput, receipt: Receipt): Promise<void> {
+  const { admitted, execution_id } = input;
+  await deps.plans.charge(input.request.plan, execution_id, receipt.cost_micro);
+  await deps.leases.releaseLeases(execution_id);
+  if (!admitted.use_cache) return;
+  const index = OutputsIndexSchema.parse(
+    await readLandedJson(deps, receipt.outputs_index.path, maxRecordBytes(admitted.runtime.outputs)),
+  );
+  const record: CacheRecord = {
+    execution_id,
+    write_prefix: admitted.write_prefix,
+    outputs: index.outputs,
+    cost_micro: receipt.cost_micro,
+    processor_info: receipt.processor_info,
+    usage: receipt.usage,
+  };
+  await deps.world.putJsonIfAbsent(cacheRecordKey(admitted.cache_key), record);
 }
 
 /** Lands outputs.json and both receipt copies; identical facts give identical bytes (JCS). */
@@ -81,66 +140,19 @@ function durationMs(startedAt: string, finishedAt: string): number {
 }
 
 export function makeSettle(deps: ActivityDeps) {
-  return async function settle({
-    execution_id,
-    request,
-    admitted,
-    executed,
-    workflow,
-  }: SettleInput): Promise<SuccessEnvelope> {
-    const done = await existingReceipt(deps, execution_id);
-    if (done) return envelopeFromReceipt(done, admitted.write_prefix);
+  return async function settle(input: SettleInput): Promise<SuccessEnvelope> {
+    const { execution_id, request, admitted, executed, workflow } = input;
     const prefix = admitted.write_prefix;
-
-    // 1. Verify — all of it before anything is written.
-    if (executed.violations.length > 0) {
-      throw new WorldloopError('ERR_OUTPUT_INVALID', executed.violations.join('; '));
-    }
-    const stagedPaths = executed.staged.map((s) => joinWorldPath(prefix, s.relpath));
-    assertNoDuplicates(stagedPaths);
-    const index = OutputsIndexSchema.safeParse(executed.processor_index);
-    if (!index.success)
-      throw new WorldloopError('ERR_OUTPUT_INVALID', 'outputs.json is missing or does not match the schema');
-    const procReceipt = ProcessorReceiptSchema.safeParse(executed.processor_receipt);
-    if (!procReceipt.success)
-      throw new WorldloopError('ERR_OUTPUT_INVALID', 'receipt.json is missing or does not match the schema');
-    if (
-      procReceipt.data.inputs_hash.value !== admitted.inputs_hash.value ||
-      procReceipt.data.execution_id !== execution_id
-    ) {
-      throw new WorldloopError('ERR_DIGEST_MISMATCH', 'the processor receipt names other inputs or another execution');
-    }
-    assertNoDuplicates(index.data.outputs.map((o) => o.path));
-    const staged = new Map(executed.staged.map((s, i) => [stagedPaths[i]!, s]));
-    const outputs: OutputEntry[] = [];
-    for (const entry of index.data.outputs) {
-      const file = staged.get(entry.path);
-      if (!file)
-        throw new WorldloopError(
-          'ERR_OUTPUT_INVALID',
-          `outputs.json lists ${entry.path}, which is not a file the processor wrote`,
-        );
-      if (file.blake3 !== entry.blake3 || file.sha256 !== entry.sha256 || file.size_bytes !== entry.size_bytes) {
-        throw new WorldloopError(
-          'ERR_DIGEST_MISMATCH',
-          `${entry.path}: the file does not match its outputs.json entry`,
-        );
-      }
-      outputs.push({ ...entry, path: entry.path });
-      staged.delete(entry.path);
-    }
-    if (staged.size > 0) {
-      throw new WorldloopError('ERR_OUTPUT_INVALID', `not in outputs.json: ${[...staged.keys()].join(', ')}`);
-    }
-    const cost = procReceipt.data.cost_micro;
-    if (cost > admitted.reserve_micro) {
-      throw new WorldloopError(
-        'ERR_BUDGET_EXCEEDED',
-        `the processor reports ${cost} µ$, above its reserved bound ${admitted.reserve_micro} µ$`,
-      );
+    const landed = await existingReceipt(deps, execution_id, admitted);
+    if (landed) {
+      await completeSettlement(deps, input, landed);
+      return envelopeFromReceipt(landed, prefix);
     }
 
-    // 2. Land.
+    // 1. Verify — all of it before anything is written (staging decided the rest before copying).
+    const { outputs, receipt: procReceipt } = await readManifest(deps, input);
+
+    // 2. Publish.
     const receipt = await land(deps, execution_id, prefix, outputs, {
       receipt_schema: RECEIPT_SCHEMA,
       execution_id,
@@ -151,9 +163,9 @@ export function makeSettle(deps: ActivityDeps) {
       mode: admitted.mode,
       env_fingerprint: admitted.env_fingerprint,
       inputs_hash: admitted.inputs_hash,
-      processor_info: procReceipt.data.processor_info,
-      usage: procReceipt.data.usage,
-      cost_micro: cost,
+      processor_info: procReceipt.processor_info,
+      usage: procReceipt.usage,
+      cost_micro: procReceipt.cost_micro,
       exit_code: executed.exit_code,
       started_at: executed.started_at,
       finished_at: executed.finished_at,
@@ -163,20 +175,8 @@ export function makeSettle(deps: ActivityDeps) {
       cache: { key: admitted.cache_key, hit: false, source_execution_id: null },
     });
 
-    // 3. Money and leases, then the cache record others may re-use.
-    await deps.plans.charge(request.plan, execution_id, cost);
-    await deps.leases.releaseLeases(execution_id);
-    if (admitted.use_cache) {
-      const record: CacheRecord = {
-        execution_id,
-        write_prefix: prefix,
-        outputs,
-        cost_micro: cost,
-        processor_info: procReceipt.data.processor_info,
-        usage: procReceipt.data.usage,
-      };
-      await deps.world.putJsonIfAbsent(cacheRecordKey(admitted.cache_key), record);
-    }
+    // 3–4. Money and leases, then the cache record others may re-use.
+    await completeSettlement(deps, input, receipt);
     return envelopeFromReceipt(receipt, prefix);
   };
 }
@@ -184,7 +184,8 @@ export function makeSettle(deps: ActivityDeps) {
 export function makeSettleCached(deps: ActivityDeps) {
   return async function settleCached(input: SettleCachedInput): Promise<SuccessEnvelope> {
     const { execution_id, admitted, record, workflow, started_at } = input;
-    const done = await existingReceipt(deps, execution_id);
+    // A cache-hit settlement holds no reservation and no lease: publishing is all there is to complete.
+    const done = await existingReceipt(deps, execution_id, admitted);
     if (done) return envelopeFromReceipt(done, admitted.write_prefix);
     // Re-verify at settle time too: the record was checked in Admit, but blobs are what we hand out now.
     for (const o of record.outputs) await deps.world.readBlob(o.blake3);

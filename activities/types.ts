@@ -1,6 +1,15 @@
 // The data that flows between the phases of runProcessor. Workflows import these as types only; every
 // field is plain JSON so it survives Temporal's payload converter and replays byte for byte.
-import type { AdapterName, Envelope, InputsHash, Mode, Predicate, RunRequest, Runtime } from '../src/contracts';
+import type {
+  AdapterName,
+  Envelope,
+  ErrorCode,
+  InputsHash,
+  Mode,
+  Predicate,
+  RunRequest,
+  Runtime,
+} from '../src/contracts';
 
 export const PHASES = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -71,32 +80,28 @@ export interface ReserveInput {
 
 export type ReserveResult = { status: 'reserved' } | { status: 'cache_hit'; record: CacheRecord };
 
-export interface StagedFile {
-  /** Path relative to the processor's out folder, e.g. `outputs/stats.json`. */
-  relpath: string;
-  blake3: string;
-  sha256: string;
-  size_bytes: number;
-}
-
 export interface ExecuteInput {
   execution_id: string;
   request: RunRequest;
   admitted: AdmitResult;
 }
 
+/** What staging decided about the processor's out/ folder (activities/staging.ts). */
+export type StagingOutcome =
+  | { status: 'staged'; manifest: { blake3: string; size_bytes: number }; files: number; total_bytes: number }
+  | { status: 'refused'; code: ErrorCode; message: string };
+
 export interface ExecuteResult {
   envelope: Envelope;
   exit_code: number | null;
   started_at: string;
   finished_at: string;
-  /** Regular files under outputs/, already stored as blobs (content-addressed, not yet bound to paths). */
-  staged: StagedFile[];
-  /** Everything that may not be there: symlinks, special files, files outside outputs/. */
-  violations: string[];
-  /** The processor's own outputs.json and receipt.json, parsed; null when missing or not JSON. */
-  processor_index: unknown;
-  processor_receipt: unknown;
+  /**
+   * What staging decided (activities/staging.ts). Staged: the verified outputs are blobs in the store and
+   * their facts a manifest blob, named here by digest so this payload stays small whatever the processor
+   * wrote. Refused: nothing was copied; Settle raises the code.
+   */
+  staging: StagingOutcome;
 }
 
 export interface SettleInput {

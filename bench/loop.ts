@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, config } from '../src/config';
 import { getEntry, loadRegistry, pinnedImage } from '../src/registry';
-import { ensureOciRegistry } from '../src/registry/oci-registry-server';
+import { ensureOciRegistry } from '../src/oci/registry-server';
 import { ensureDevServer } from '../src/temporal/dev-server';
 import { preparedRegistryDir, startLoopHarness } from '../tests/integration/loop-harness';
 

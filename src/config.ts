@@ -32,6 +32,10 @@ const EnvSchema = z.object({
   WORLDLOOP_OCI_PASSWORD: z.string().min(1).optional(),
   WORLDLOOP_OCI_AUTH_HOST: z.string().min(1).default('ghcr.io'),
   WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
+  WORLDLOOP_METRICS_ADDR: z
+    .string()
+    .regex(/^(0|off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/i, 'expected host:port, 0 or off')
+    .default('127.0.0.1:9464'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TLS_CERT: z.string().min(1).optional(),
@@ -93,6 +97,8 @@ export interface Config {
     readonly configPath: string;
     readonly environment: string | undefined;
   };
+  /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
+  readonly metricsAddr: string;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -147,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       configPath: resolve(e.MODAL_CONFIG_PATH ?? join(homedir(), '.modal.toml')),
       environment: e.MODAL_ENVIRONMENT,
     },
+    metricsAddr: e.WORLDLOOP_METRICS_ADDR,
     secretEnv: Object.freeze({ ...env }),
   };
 }

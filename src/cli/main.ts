@@ -19,6 +19,7 @@ import { register as registerServer } from './commands/server';
 import { register as registerDoctor } from './commands/doctor';
 import { register as registerHash } from './commands/hash';
 import { register as registerModal } from './commands/modal';
+import { register as registerLogs } from './commands/logs';
 
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 
@@ -42,6 +43,7 @@ registerServer(program);
 registerDoctor(program);
 registerHash(program);
 registerModal(program);
+registerLogs(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { WorldloopError } from '../contracts/errors';
 import { OciDigestSchema, type Platform } from '../contracts/schemas';
-import { assertIndexPlatforms } from './image-builder';
-import type { OciClient } from './oci-client';
+import type { OciClient } from '../oci/client';
+import { assertIndexPlatforms } from '../oci/index-platforms';
 import { readPinnedStates } from './pin';
 
 export const ENVIRONMENTS = ['dev', 'staging', 'main'] as const;

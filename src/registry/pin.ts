@@ -11,8 +11,9 @@ import { join, relative } from 'node:path';
 import { isMap, isScalar, parseDocument, type Document, type Scalar } from 'yaml';
 import { WorldloopError } from '../contracts/errors';
 import type { Platform } from '../contracts/schemas';
-import { REQUIRED_PLATFORMS, assertIndexPlatforms, majorTag } from './image-builder';
-import { type OciClient, isDigest } from './oci-client';
+import { type OciClient, isDigest } from '../oci/client';
+import { REQUIRED_PLATFORMS, assertIndexPlatforms } from '../oci/index-platforms';
+import { majorTag } from './registry';
 
 export const PROFILES = ['dev', 'staging', 'production'] as const;
 export type Profile = (typeof PROFILES)[number];

@@ -19,7 +19,7 @@ import {
   type Platform,
   type RegistryEntry,
 } from '../contracts/schemas';
-import { compileInputsSchema } from '../processor-kit/inputs';
+import { compileInputsSchema } from '../contracts/inputs-schema';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;
@@ -342,4 +342,11 @@ export function hostPlatform(arch: string = process.arch): Platform {
     default:
       throw new WorldloopError('ERR_PLATFORM_MISSING', `no processor images are built for CPU architecture ${arch}`);
   }
+}
+
+/** `v<major>` from `ns/name@major`: the tag a build publishes and `worldloop pin` reads. */
+export function majorTag(ref: string): string {
+  const major = /@([0-9]+)$/.exec(ref)?.[1];
+  if (!major) throw new WorldloopError('ERR_UNKNOWN_PROCESSOR', `${ref} is not ns/name@major`);
+  return `v${major}`;
 }

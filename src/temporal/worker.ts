@@ -2,7 +2,7 @@
 // secret resolver, logger, Temporal client) are built. `worldloop worker` runs it as a long-lived
 // process; `worldloop run` embeds one in-process when nobody polls the task queue.
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createActivities, type ActivityDeps } from '../../activities';
@@ -13,8 +13,15 @@ import { connectDocker } from '../adapters/docker-engine';
 import type { Mode } from '../contracts';
 import { blake3Hex } from '../hashing';
 import { createLogger, defaultRedactor, type Logger } from '../log';
+import {
+  RunMetrics,
+  parseMetricsAddress,
+  startMetricsServer,
+  type MetricsAddress,
+  type MetricsServer,
+} from '../metrics';
 import { getEntry, hostPlatform, loadRegistry } from '../registry';
-import { ociClientFromConfig } from '../registry/oci-client';
+import { ociClientFromConfig } from '../oci/client';
 import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
@@ -24,7 +31,12 @@ export const WORLDLOOP_VERSION = (
 ).version;
 
 /** Builds every activity dependency once. */
-export async function buildActivityDeps(cfg: Config, client: Client, logger: Logger): Promise<ActivityDeps> {
+export async function buildActivityDeps(
+  cfg: Config,
+  client: Client,
+  logger: Logger,
+  metrics?: RunMetrics,
+): Promise<ActivityDeps> {
   const registry = await loadRegistry(cfg.registryDir, { root: REPO_ROOT });
   const { world, ledger, leases } = openWorld(cfg);
   const docker = connectDocker(cfg);
@@ -68,6 +80,7 @@ export async function buildActivityDeps(cfg: Config, client: Client, logger: Log
       },
     },
     logger,
+    metrics,
   };
 }
 
@@ -114,8 +127,55 @@ export async function workflowBundle(cfg: Config, logger: Logger): Promise<{ cod
   return { code };
 }
 
+/**
+ * The Temporal SDK's own worker metrics (task slots, poll latencies, sticky cache…) are served by its
+ * Rust core on a second endpoint, the port after ours: the core owns that listener and prom-client cannot
+ * merge it. The core's telemetry is fixed when its runtime is created, so this only works when the worker
+ * is the first thing in the process to use the native runtime; otherwise we say so and go on without it.
+ */
+function installSdkMetrics(at: MetricsAddress, logger: Logger): string | undefined {
+  if (at.port === 0 || at.port === 65_535) return undefined;
+  const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+  const bindAddress = `${host}:${at.port + 1}`;
+  try {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
+    return bindAddress;
+  } catch (err) {
+    logger.warn(
+      { event: 'worker.metrics', err: err instanceof Error ? err.message : String(err) },
+      'Temporal SDK metrics are not served: the SDK runtime was created before the worker',
+    );
+    return undefined;
+  }
+}
+
+/** Starts the worker's metrics endpoint; a taken port costs the metrics, never the worker. */
+async function serveMetrics(cfg: Config, logger: Logger): Promise<RunningWorker['metrics']> {
+  const at = parseMetricsAddress(cfg.metricsAddr);
+  if (!at) return undefined;
+  const metrics = new RunMetrics();
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer(metrics, at);
+  } catch (err) {
+    logger.warn(
+      { event: 'worker.metrics', address: cfg.metricsAddr, err: err instanceof Error ? err.message : String(err) },
+      'metrics endpoint not started (set WORLDLOOP_METRICS_ADDR to a free host:port, or off)',
+    );
+    return undefined;
+  }
+  const sdkAddress = installSdkMetrics(server.address, logger);
+  logger.info(
+    { event: 'worker.metrics', address: `${server.address.host}:${server.address.port}`, sdk_address: sdkAddress },
+    'serving Prometheus metrics at /metrics',
+  );
+  return { metrics, server, sdkAddress };
+}
+
 export interface RunningWorker {
   worker: Worker;
+  /** The Prometheus endpoint(s), when metrics are on and the port was free. */
+  metrics?: { metrics: RunMetrics; server: MetricsServer; sdkAddress: string | undefined };
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -129,37 +189,48 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const logger = opts.logger ?? createLogger({ level: cfg.logLevel, context: { version: WORLDLOOP_VERSION } });
   const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-  const [deps, bundle, native] = await Promise.all([
-    buildActivityDeps(cfg, client, logger),
-    workflowBundle(cfg, logger),
-    connectWorkerNativeConnection(cfg),
-  ]);
-  const worker = await Worker.create({
-    connection: native.connection,
-    namespace: temporal.namespace,
-    taskQueue: cfg.temporal.taskQueue,
-    workflowBundle: bundle,
-    // The run loop's phases and the drift audit's three steps share the one task queue.
-    activities: {
-      ...createActivities(deps),
-      ...createDriftActivities({
-        client: ociClientFromConfig(cfg),
-        registryDir: cfg.registryDir,
-        deploymentsDir: join(REPO_ROOT, 'deployments'),
-      }),
-    },
-    identity: opts.identity ?? `worldloop-worker@${process.pid}`,
-    // Docker runs are I/O-bound waits; a handful in parallel keeps a small machine busy without thrashing.
-    maxConcurrentActivityTaskExecutions: 32,
-  });
+  // Before the native connection: the SDK's metrics can only be configured before its runtime exists.
+  const served = await serveMetrics(cfg, logger);
+  let deps: ActivityDeps, bundle: { code: string }, native: Awaited<ReturnType<typeof connectWorkerNativeConnection>>;
+  let worker: Worker;
+  try {
+    [deps, bundle, native] = await Promise.all([
+      buildActivityDeps(cfg, client, logger, served?.metrics),
+      workflowBundle(cfg, logger),
+      connectWorkerNativeConnection(cfg),
+    ]);
+    worker = await Worker.create({
+      connection: native.connection,
+      namespace: temporal.namespace,
+      taskQueue: cfg.temporal.taskQueue,
+      workflowBundle: bundle,
+      // The run loop's phases and the drift audit's three steps share the one task queue.
+      activities: {
+        ...createActivities(deps),
+        ...createDriftActivities({
+          client: ociClientFromConfig(cfg),
+          registryDir: cfg.registryDir,
+          deploymentsDir: join(REPO_ROOT, 'deployments'),
+        }),
+      },
+      identity: opts.identity ?? `worldloop-worker@${process.pid}`,
+      // Docker runs are I/O-bound waits; a handful in parallel keeps a small machine busy without thrashing.
+      maxConcurrentActivityTaskExecutions: 32,
+    });
+  } catch (err) {
+    await served?.server.close();
+    throw err;
+  }
   const done = worker.run();
   return {
     worker,
+    metrics: served,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
       await native.connection.close();
+      await served?.server.close();
     },
   };
 }

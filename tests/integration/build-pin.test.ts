@@ -11,10 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { REPO_ROOT } from '../../src/config';
 import { WorldloopError } from '../../src/contracts/errors';
-import { baseCacheDir, buildBaseLayer } from '../../src/registry/base-rootfs';
-import { type BuildReport, buildAndPush, compareBuildToPins } from '../../src/registry/build-push';
-import { assertIndexPlatforms, indexBytes } from '../../src/registry/image-builder';
-import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/registry/oci-client';
+import { baseCacheDir, buildBaseLayer } from '../../src/build/base-rootfs';
+import { type BuildReport, buildAndPush, compareBuildToPins } from '../../src/build/build-push';
+import { indexBytes } from '../../src/build/image-builder';
+import { assertIndexPlatforms } from '../../src/oci/index-platforms';
+import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci/client';
 import { pinProblems, pinRegistry, readPinnedStates } from '../../src/registry/pin';
 import { integrationEnv } from './env';
 

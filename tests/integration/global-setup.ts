@@ -4,7 +4,7 @@
 import type { TestProject } from 'vitest/node';
 import { config } from '../../src/config';
 import { connectDocker, dockerEngineStatus } from '../../src/adapters/docker-engine';
-import { ensureOciRegistry } from '../../src/registry/oci-registry-server';
+import { ensureOciRegistry } from '../../src/oci/registry-server';
 import { ensureDevServer, probeTemporal } from '../../src/temporal/dev-server';
 import { resolveTemporalTarget } from '../../src/temporal/connection';
 import type { IntegrationEnv } from './env';

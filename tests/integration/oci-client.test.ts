@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
-import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/registry/oci-client';
+import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci/client';
 import { integrationEnv } from './env';
 
 const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));

@@ -11,7 +11,7 @@ import {
   ociRegistryBinary,
   ociRegistryConfig,
   ociRegistryPaths,
-} from '../../src/registry/oci-registry-server';
+} from '../../src/oci/registry-server';
 import { freePort } from './free-port';
 
 describe('loopback OCI registry', () => {

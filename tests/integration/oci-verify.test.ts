@@ -9,9 +9,9 @@ import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { adapterRunner } from '../../src/cli/commands/build';
 import { REPO_ROOT, config } from '../../src/config';
-import { buildAndPush } from '../../src/registry/build-push';
-import { OciClient } from '../../src/registry/oci-client';
-import { verifyBuilds } from '../../src/registry/verify-image';
+import { buildAndPush } from '../../src/build/build-push';
+import { OciClient } from '../../src/oci/client';
+import { verifyBuilds } from '../../src/build/verify-image';
 import { integrationEnv } from './env';
 
 // binfmt_misc is a kernel feature some container hosts do not expose; without it no arm64 binary can run.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseInterval } from '../../src/cli/commands/drift';
 import { type DeployedSnapshot, type PinSnapshot, compareDrift } from '../../src/registry/drift';
-import { fixedInputs } from '../../src/registry/verify-image';
+import { fixedInputs } from '../../src/build/verify-image';
 
 const d = (c: string): string => `sha256:${c.repeat(64)}`;
 const R = '127.0.0.1:5000/o/r/x';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { closureFromDepends } from '../../src/registry/base-rootfs';
+import { closureFromDepends } from '../../src/build/base-rootfs';
 import { type PinnedState, classify, pinProblems, rewritePins, tagPins } from '../../src/registry/pin';
 
 const R = '127.0.0.1:5000/o/r/text-stats';

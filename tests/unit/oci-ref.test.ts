@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
-import { formatImageRef, isDigest, parseImageRef, parseRepository, sha256Digest } from '../../src/registry/oci-client';
+import { formatImageRef, isDigest, parseImageRef, parseRepository, sha256Digest } from '../../src/oci/client';
 
 const D = `sha256:${'a'.repeat(64)}`;
 

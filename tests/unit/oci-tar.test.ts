@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type TarEntry, layerFromTar, sha256Hex, writeTar } from '../../src/registry/oci-tar';
-import { appLayer } from '../../src/registry/image-builder';
+import { type TarEntry, layerFromTar, sha256Hex, writeTar } from '../../src/oci/tar';
+import { appLayer } from '../../src/build/image-builder';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const longDir = `usr/share/${'d'.repeat(120)}`;

@@ -12,7 +12,7 @@ import { WorldloopError } from '../../src/contracts/errors';
 import { inputsHash } from '../../src/hashing/inputs-hash';
 import { runProcessor } from '../../src/processor-kit/run-processor';
 import type { EmbeddedSpec, ProcessorResult, RunnerConfig } from '../../src/processor-kit/types';
-import { embeddedSpec } from '../../src/registry/bundle';
+import { embeddedSpec } from '../../src/build/bundle';
 import { getEntry, loadRegistry } from '../../src/registry/registry';
 import { mockCompletion } from '../../processors/llm/chat/1/src/mock';
 import { checkBaseUrl } from '../../processors/llm/chat/1/src/openai';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 import { WorldloopError } from '../../src/contracts/errors';
 import { OutputsIndexSchema, ProcessorReceiptSchema } from '../../src/contracts/schemas';
-import { bundleProcessor } from '../../src/registry/bundle';
+import { bundleProcessor } from '../../src/build/bundle';
 
 const run = promisify(execFile);
 const EXEC_ID = '0190a5b2-1c3d-7e4f-8a9b-0c1d2e3f4a5b';

@@ -1,12 +1,12 @@
-// `worldloop build [<ref>…] --push <prefix>`: Build & Pin's build half (src/registry/build-push.ts), and
-// with --verify the cross-architecture check (src/registry/verify-image.ts).
+// `worldloop build [<ref>…] --push <prefix>`: Build & Pin's build half (src/build/build-push.ts), and
+// with --verify the cross-architecture check (src/build/verify-image.ts).
 import type { Command } from 'commander';
 import { type Config, REPO_ROOT, config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { PLATFORMS, type Platform } from '../../contracts/schemas';
-import { buildAndPush, compareBuildToPins } from '../../registry/build-push';
+import { buildAndPush, compareBuildToPins } from '../../build/build-push';
 import { readPinnedStates } from '../../registry/pin';
-import { ociClientFromConfig as ociClient } from '../../registry/oci-client';
+import { ociClientFromConfig as ociClient } from '../../oci/client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { createDockerAdapter } from '../../adapters/docker-adapter';
 import { connectDocker } from '../../adapters/docker-engine';
 import { envFingerprint } from '../../hashing';
-import { type ImageRunner, emulated, outputDigests, verifyBuilds } from '../../registry/verify-image';
+import { type ImageRunner, emulated, outputDigests, verifyBuilds } from '../../build/verify-image';
 import { EXIT_FAILURE, action, printJson } from '../output';
 
 interface BuildFlags {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { config, type Config } from '../../config';
 import { connectDocker, dockerEngineStatus } from '../../adapters/docker-engine';
-import { ociRegistryAnswers, ociRegistryBinary, ociRegistryUrl } from '../../registry/oci-registry-server';
+import { ociRegistryAnswers, ociRegistryBinary, ociRegistryUrl } from '../../oci/registry-server';
 import { locateTemporalCli, temporalCliVersion, whichOnPath } from '../../temporal/cli-binary';
 import { devServerStatus, probeTemporal } from '../../temporal/dev-server';
 import { EXIT_FAILURE, action, printJson } from '../output';

@@ -16,7 +16,7 @@ import {
 } from '../../registry/drift';
 import { connectTemporal } from '../../temporal/connection';
 import { EXIT_FAILURE, action, printJson } from '../output';
-import { ociClientFromConfig as ociClient } from '../../registry/oci-client';
+import { ociClientFromConfig as ociClient } from '../../oci/client';
 
 function parseEnv(value: string): Environment {
   if (!isEnvironment(value))

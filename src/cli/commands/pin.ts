@@ -4,7 +4,7 @@ import { config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { PROFILES, type Profile, describeFinding, pinProblems, pinRegistry } from '../../registry/pin';
 import { EXIT_FAILURE, action, printJson } from '../output';
-import { ociClientFromConfig as ociClient } from '../../registry/oci-client';
+import { ociClientFromConfig as ociClient } from '../../oci/client';
 
 interface PinFlags {
   check?: boolean;

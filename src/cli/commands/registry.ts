@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { REPO_ROOT, config } from '../../config';
 import { PLATFORMS, type RegistryEntry } from '../../contracts/schemas';
-import { bundleProcessor } from '../../registry/bundle';
+import { bundleProcessor } from '../../build/bundle';
 import {
   formatProblem,
   getRecord,

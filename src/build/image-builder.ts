@@ -4,21 +4,14 @@
 // packages always give the same digests (no build-time clock, no host user, fixed key order).
 import { WorldloopError } from '../contracts/errors';
 import type { Platform, RegistryEntry } from '../contracts/schemas';
+import { MEDIA_TYPES, type OciClient, parseRepository, sha256Digest } from '../oci/client';
+import { REQUIRED_PLATFORMS, platformOf } from '../oci/index-platforms';
+import { type Layer, layerFromTar, writeTar } from '../oci/tar';
 import { type BaseLayer, NONROOT_UID, buildBaseLayer } from './base-rootfs';
-import {
-  MEDIA_TYPES,
-  type Manifest,
-  type OciClient,
-  isIndexMediaType,
-  parseRepository,
-  sha256Digest,
-} from './oci-client';
-import { type Layer, layerFromTar, writeTar } from './oci-tar';
 
 /** The fixed creation time of every image (the layers' mtime is the same instant). */
 export const IMAGE_CREATED = '1970-01-01T00:00:00Z';
 export const ENTRYPOINT = ['/usr/bin/node', '/app/main.js'] as const;
-export const REQUIRED_PLATFORMS: readonly Platform[] = ['amd64', 'arm64'];
 
 export interface BuiltImage {
   readonly platform: Platform;
@@ -44,19 +37,6 @@ export function sourceLabel(repository: string): string {
   const ref = parseRepository(repository);
   const [owner, repo] = ref.path.split('/');
   return ref.registry === 'ghcr.io' && owner && repo ? `https://github.com/${owner}/${repo}` : repository;
-}
-
-/** `v<major>` from `ns/name@major`: the tag a build publishes and `worldloop pin` reads. */
-export function majorTag(ref: string): string {
-  const major = /@([0-9]+)$/.exec(ref)?.[1];
-  if (!major) throw new WorldloopError('ERR_UNKNOWN_PROCESSOR', `${ref} is not ns/name@major`);
-  return `v${major}`;
-}
-
-export function platformOf(platform: Platform): { architecture: Platform; os: 'linux'; variant?: 'v8' } {
-  return platform === 'arm64'
-    ? { architecture: 'arm64', os: 'linux', variant: 'v8' }
-    : { architecture: 'amd64', os: 'linux' };
 }
 
 /** The app layer: /app/main.js (the bundle), owned by root and read-only to the processor user. */
@@ -181,67 +161,4 @@ export async function pushIndex(
   const digest = await client.putManifest(repository, sha256Digest(bytes), bytes, MEDIA_TYPES.ociIndex);
   for (const tag of tags) await client.putManifest(repository, tag, bytes, MEDIA_TYPES.ociIndex);
   return digest;
-}
-
-export interface IndexPlatforms {
-  readonly digest: string;
-  /** platform → manifest digest */
-  readonly platforms: Partial<Record<Platform, string>>;
-}
-
-/** The linux platforms an index lists (OCI or Docker list), by architecture. */
-export function platformsOfIndex(index: Manifest): IndexPlatforms {
-  if (!isIndexMediaType(index.mediaType)) {
-    throw new WorldloopError(
-      'ERR_PLATFORM_MISSING',
-      `${index.digest} is a single image (${index.mediaType}), not an index`,
-    );
-  }
-  const manifests = Array.isArray(index.json.manifests) ? (index.json.manifests as unknown[]) : [];
-  const platforms: Partial<Record<Platform, string>> = {};
-  for (const m of manifests) {
-    const item = m as { digest?: unknown; platform?: { architecture?: unknown; os?: unknown } };
-    if (item.platform?.os !== 'linux' || typeof item.digest !== 'string') continue;
-    const arch = item.platform.architecture;
-    if ((arch === 'amd64' || arch === 'arm64') && !platforms[arch]) platforms[arch] = item.digest;
-  }
-  return { digest: index.digest, platforms };
-}
-
-/**
- * Fail-closed multi-arch assertion on an index as the registry returned it: every required platform is
- * listed, and each listed image's config names that same architecture (a mislabelled amd64 image listed
- * as arm64 fails here). Throws ERR_PLATFORM_MISSING.
- */
-export async function assertIndexPlatforms(
-  client: OciClient,
-  repository: string,
-  index: Manifest,
-  required: readonly Platform[] = REQUIRED_PLATFORMS,
-): Promise<IndexPlatforms> {
-  const found = platformsOfIndex(index);
-  const missing = required.filter((p) => !found.platforms[p]);
-  if (missing.length > 0) {
-    throw new WorldloopError(
-      'ERR_PLATFORM_MISSING',
-      `${repository}@${index.digest} lists ${Object.keys(found.platforms).join(', ') || 'no linux platform'}; missing linux/${missing.join(', linux/')}`,
-    );
-  }
-  for (const platform of required) {
-    const manifest = await client.getManifest(repository, found.platforms[platform]!);
-    const config = (manifest.json.config ?? {}) as { digest?: string };
-    if (!config.digest)
-      throw new WorldloopError('ERR_PLATFORM_MISSING', `${platform} entry ${manifest.digest} has no config`);
-    const cfg = JSON.parse(new TextDecoder().decode(await client.getBlob(repository, config.digest))) as {
-      architecture?: string;
-      os?: string;
-    };
-    if (cfg.architecture !== platform || cfg.os !== 'linux') {
-      throw new WorldloopError(
-        'ERR_PLATFORM_MISSING',
-        `${repository}@${manifest.digest} is listed as linux/${platform} but its config says ${cfg.os}/${cfg.architecture}`,
-      );
-    }
-  }
-  return found;
 }

@@ -14,7 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorldloopError } from '../contracts/errors';
-import { type Layer, type TarEntry, compareBytes, entriesFromDir, layerFromTar, sha256Hex, writeTar } from './oci-tar';
+import { type Layer, type TarEntry, compareBytes, entriesFromDir, layerFromTar, sha256Hex, writeTar } from '../oci/tar';
 
 const run = promisify(execFile);
 

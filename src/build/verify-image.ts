@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { WorldloopError } from '../contracts/errors';
 import type { Platform, RegistryEntry } from '../contracts/schemas';
 import type { BuildReport } from './build-push';
-import { getRecord, loadRegistry } from './registry';
+import { getRecord, loadRegistry } from '../registry/registry';
 
 const run = promisify(execFile);
 

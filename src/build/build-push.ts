@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { WorldloopError } from '../contracts/errors';
 import type { Platform, RegistryEntry } from '../contracts/schemas';
 import { bundleProcessor } from './bundle';
-import {
-  type BuiltImage,
-  REQUIRED_PLATFORMS,
-  assertIndexPlatforms,
-  buildProcessorImage,
-  imageName,
-  indexBytes,
-  majorTag,
-  pushImage,
-} from './image-builder';
-import { MEDIA_TYPES, type OciClient, parseRepository, sha256Digest } from './oci-client';
-import { getRecord, loadRegistry } from './registry';
+import { MEDIA_TYPES, type OciClient, parseRepository, sha256Digest } from '../oci/client';
+import { REQUIRED_PLATFORMS, assertIndexPlatforms } from '../oci/index-platforms';
+import { getRecord, loadRegistry, majorTag } from '../registry/registry';
+import { type BuiltImage, buildProcessorImage, imageName, indexBytes, pushImage } from './image-builder';
 
 export interface PlatformBuild {
   readonly manifest: string;

@@ -1,0 +1,107 @@
+// The heart of the local adapter, kept pure: from what is known once a container has stopped (how it
+// ended, its exit code, the OOM flag, the stderr tail, what outputs.json and the processor's receipt say)
+// to the canonical envelope (DESIGN.md §6). No Docker, no files: unit-tested branch by branch.
+import { assertNever, type ErrorCode } from '../../contracts/errors';
+import { OutputsIndexSchema, type Envelope, type EnvelopeMeta } from '../../contracts/schemas';
+import type { Termination } from './result-record';
+
+/** What reading a processor file gave: its text, nothing (absent), or why it could not be read. */
+export type ProcessorFileRead =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+export interface TerminationFacts {
+  readonly execution_id: string;
+  readonly write_prefix: string;
+  readonly container: string;
+  readonly timeout_s: number;
+  readonly memory_mb: number;
+  readonly termination: Termination;
+  readonly exit_code: number | null;
+  readonly oom_killed: boolean;
+  /** Already redacted. */
+  readonly stderr_tail: string;
+  /** Why the container did not start, or which output limit it passed; already redacted. */
+  readonly detail: string;
+  /** The outputs index the processor wrote (read only for a clean exit). */
+  readonly outputs_index: ProcessorFileRead;
+  readonly meta: EnvelopeMeta;
+}
+
+/** The processor's own receipt claims its cost; anything but a non-negative safe integer costs nothing here. */
+export function costFromReceipt(receipt: ProcessorFileRead): number {
+  if (receipt.kind !== 'text') return 0;
+  try {
+    const cost = (JSON.parse(receipt.text) as { cost_micro?: unknown } | null)?.cost_micro;
+    return typeof cost === 'number' && Number.isSafeInteger(cost) && cost >= 0 ? cost : 0;
+  } catch {
+    // A malformed processor receipt costs nothing here; Settle reports it.
+    return 0;
+  }
+}
+
+export function envelopeFor(f: TerminationFacts): Envelope {
+  const tailSuffix = f.stderr_tail ? `; stderr tail:\n${f.stderr_tail}` : '';
+  const error = (code: ErrorCode, message: string): Envelope => ({
+    status: 'error',
+    execution_id: f.execution_id,
+    error: { code, message },
+    meta: f.meta,
+  });
+  switch (f.termination) {
+    case 'timeout':
+      return error(
+        'ERR_TIMEOUT',
+        `processor did not finish within ${f.timeout_s} s; container ${f.container} was killed and removed${tailSuffix}`,
+      );
+    case 'cancelled':
+      return error('ERR_CANCELLED', `run cancelled; container ${f.container} was killed and removed${tailSuffix}`);
+    case 'start_failed':
+      return error('ERR_PROCESSOR_FAILED', `processor container did not start: ${f.detail}${tailSuffix}`);
+    case 'output_limit':
+      return error(
+        'ERR_OUTPUT_TOO_LARGE',
+        `processor wrote too much under /work/out (${f.detail}); container ${f.container} was killed and removed${tailSuffix}`,
+      );
+    case 'exited':
+      break;
+    default:
+      return assertNever(f.termination);
+  }
+  if (f.exit_code !== 0) {
+    const why = f.oom_killed
+      ? `was killed for exceeding its memory limit of ${f.memory_mb} MiB (exit code ${String(f.exit_code)})`
+      : `exited with code ${String(f.exit_code)}`;
+    return error('ERR_PROCESSOR_FAILED', `processor ${why}${tailSuffix}`);
+  }
+  const read = f.outputs_index;
+  if (read.kind === 'missing') return error('ERR_OUTPUT_INVALID', 'processor exited 0 but wrote no outputs.json');
+  if (read.kind === 'unreadable') return error('ERR_OUTPUT_INVALID', `outputs.json cannot be read: ${read.reason}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(read.text);
+  } catch (err) {
+    return error('ERR_OUTPUT_INVALID', `outputs.json cannot be read: ${(err as Error).message}`);
+  }
+  const parsed = OutputsIndexSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return error(
+      'ERR_OUTPUT_INVALID',
+      `outputs.json does not match the schema at ${issue.path.join('.')}: ${issue.message}`,
+    );
+  }
+  const prefix = f.write_prefix.endsWith('/') ? f.write_prefix : `${f.write_prefix}/`;
+  // Claims, not facts: Settle verifies every one of them against the files.
+  const outputs = parsed.data.outputs
+    .map((o) => (o.path.startsWith('world://') ? o.path : `${prefix}${o.path.replace(/^\/+/, '')}`))
+    .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return {
+    status: 'success',
+    execution_id: f.execution_id,
+    outputs,
+    index_path: `${prefix}outputs.json`,
+    meta: f.meta,
+  };
+}

@@ -1,0 +1,12 @@
+export {
+  STDERR_CAPTURE_FILE,
+  keepExecutionLogs,
+  keepRunLogs,
+  runLogsPath,
+  type KeepRunLogsDeps,
+  type KeptRunLogs,
+  type RunLogContext,
+  type RunLogSource,
+} from './keep-run-logs';
+export { MAX_BYTES, MAX_LINE_BYTES, MAX_LINES, selectLifecycleLines, type SelectedLines } from './lifecycle-lines';
+export { followRunLogs, type FollowOptions, type FollowSources } from './follow';

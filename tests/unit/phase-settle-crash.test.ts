@@ -1,0 +1,116 @@
+// Issue 14 item 3: Settle's tail (publish → charge → release the leases → record the cache entry) must
+// complete on retry whatever step the previous attempt died at. A wrapper around the real world store,
+// ledger and leases throws once at mutating call k (before or after doing it); the retry runs with the
+// plain dependencies, as a new attempt on another worker would.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { PLAN, admit, inActivity, phaseEnv, text, upToSettle, writeOutputs, type PhaseEnv } from './phase-harness';
+
+const MUTATIONS = {
+  world: ['bind', 'putBlob', 'putJsonIfAbsent'],
+  plans: ['charge', 'release'],
+  leases: ['releaseLeases'],
+} as const;
+
+type When = 'before' | 'after';
+
+/** Wraps `target` so that mutating call number `crashAt` (counted across all wrapped objects) throws. */
+function crashing<T extends object>(target: T, names: readonly string[], tick: (name: string, when: When) => void): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t) as unknown;
+      if (typeof value !== 'function') return value;
+      const fn = (value as (...a: unknown[]) => unknown).bind(t);
+      if (typeof prop !== 'string' || !names.includes(prop)) return fn;
+      return async (...args: unknown[]) => {
+        tick(prop, 'before');
+        const out = await fn(...args);
+        tick(prop, 'after');
+        return out;
+      };
+    },
+  });
+}
+
+function crashingDeps(deps: ActivityDeps, crashAt: number, when: When, log: string[]): ActivityDeps {
+  let n = 0;
+  const tick = (name: string, moment: When) => {
+    if (moment === 'before') {
+      n += 1;
+      log.push(name);
+    }
+    if (n === crashAt && moment === when) throw new Error(`injected crash ${when} step ${crashAt} (${name})`);
+  };
+  return {
+    ...deps,
+    world: crashing(deps.world, MUTATIONS.world, tick),
+    plans: crashing(deps.plans, MUTATIONS.plans, tick),
+    leases: crashing(deps.leases, MUTATIONS.leases, tick),
+  };
+}
+
+const script = (out: string, args: Parameters<typeof writeOutputs>[1]) =>
+  writeOutputs(
+    out,
+    args,
+    [
+      { relpath: 'outputs/a.txt', bytes: text('alpha') },
+      { relpath: 'outputs/b.txt', bytes: text('beta') },
+    ],
+    { cost: 7 },
+  );
+
+let env: PhaseEnv | undefined;
+afterEach(async () => {
+  await env?.cleanup();
+  env = undefined;
+});
+
+/** The steps of one clean Settle, in order (found by running it with a crash that never fires). */
+async function settleSteps(): Promise<string[]> {
+  const e = await phaseEnv({ script });
+  try {
+    const { settleInput } = await upToSettle(e, 'probe');
+    const log: string[] = [];
+    await inActivity(createActivities(crashingDeps(e.deps, Infinity, 'before', log)).settle, settleInput);
+    return log;
+  } finally {
+    await e.cleanup();
+  }
+}
+
+const steps = await settleSteps();
+
+describe('a Settle retry completes what the crashed attempt left', () => {
+  it('the tail has the steps the contract names, publish first and the cache record last', () => {
+    expect(steps.slice(-3)).toEqual(['charge', 'releaseLeases', 'putJsonIfAbsent']);
+    expect(steps.filter((s) => s === 'bind')).toHaveLength(5); // two outputs, outputs.json, two receipts
+  });
+
+  const cases = (['before', 'after'] as const).flatMap((when) => steps.map((name, i) => [i + 1, name, when] as const));
+  it.each(cases)(
+    'crash at step %i (%s), %s it: charged exactly once, nothing reserved or leased, cached',
+    async (k, _name, when) => {
+      env = await phaseEnv({ script });
+      const { settleInput } = await upToSettle(env, 'e1');
+      const crashed = createActivities(crashingDeps(env.deps, k, when, []));
+      await expect(inActivity(crashed.settle, settleInput)).rejects.toMatchObject({ type: 'ERR_INTERNAL' });
+
+      const envelope = await inActivity(env.activities.settle, settleInput);
+      // A third attempt (say, the second one's result was lost) changes nothing.
+      expect(await inActivity(env.activities.settle, settleInput)).toEqual(envelope);
+
+      expect(envelope.meta.cost_micro).toBe(7);
+      const plan = await env.plans.getPlan(PLAN);
+      expect(plan).toMatchObject({ spent_micro: 7, reserved_micro: 0, available_micro: 993 });
+      expect(plan.reservations).toEqual([
+        expect.objectContaining({ execution_id: 'e1', status: 'charged', charged_micro: 7 }),
+      ]);
+      expect(plan.events).toBe(3); // plan.created, reserve, charge — one charge event, never two
+      expect(await env.leases.activeLeases()).toEqual([]);
+      const { cache_key } = await admit(env, 'probe');
+      expect(await env.world.getJson(`cache/${cache_key}`)).toMatchObject({ execution_id: 'e1', cost_micro: 7 });
+      expect(envelope.outputs).toHaveLength(2);
+    },
+  );
+});
