@@ -324,6 +324,26 @@ export const ERROR_CATALOGUE = {
     'To fix: check that the digest in registry/<ns>/<name>.yaml is pushed, and that the pull secret named for its registry exists in Modal.',
   ),
 
+  // OCI client bounds and credential scope (registry; issue 14)
+  ERR_OCI_TOO_LARGE: spec(
+    'integrity',
+    false,
+    'A registry answered with more bytes than worldloop reads (a manifest over 4 MiB, a blob over 64 MiB into memory, an oversized tag list or token); reading stopped there.',
+    'To fix: check the repository and reference are the ones you meant; a valid manifest is never this large, so re-push the image or use another registry.',
+  ),
+  ERR_OCI_SIZE_MISMATCH: spec(
+    'integrity',
+    false,
+    'A blob the registry served is longer or shorter than the size its descriptor declares.',
+    'To fix: the registry or a proxy altered the blob; re-push the image (`worldloop build --push`) and check the registry storage.',
+  ),
+  ERR_OCI_INSECURE_REALM: spec(
+    'policy',
+    false,
+    "The registry's token challenge names a token service that would receive credentials over plain http on a non-loopback host.",
+    'To fix: serve the registry token service over https (or use credentials only with a registry that does).',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

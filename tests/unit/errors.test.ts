@@ -65,6 +65,10 @@ const PINNED = [
   'ERR_ADAPTER_AUTH',
   'ERR_ADAPTER_QUOTA',
   'ERR_IMAGE_PULL',
+  // OCI client bounds and credential scope (registry)
+  'ERR_OCI_TOO_LARGE',
+  'ERR_OCI_SIZE_MISMATCH',
+  'ERR_OCI_INSECURE_REALM',
   'ERR_TEMPORAL_UNAVAILABLE',
   'ERR_INTERNAL',
 ] as const;
