@@ -11,7 +11,7 @@ import { LABELS } from '../../src/adapters/docker-adapter';
 import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
 import { ReceiptSchema } from '../../src/contracts';
 import { determinismPath } from '../../src/contracts/write-prefix';
-import { envelopeOf } from '../../src/cli/commands/run-actions';
+import { runEnvelope as envelopeOf } from '../../src/temporal/client';
 import { ensureDevServer, stopDevServer } from '../../src/temporal/dev-server';
 import { integrationEnv } from './env';
 import { freePort } from './free-port';
