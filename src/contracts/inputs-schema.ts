@@ -1,6 +1,6 @@
 // Input validation against a processor's JSON Schema (the registry entry's `inputs`). A contract, not a kit
 // detail: the container (the kit), the control plane (Admit) and registry validation (do the schemas
-// compile?) must all use this one dialect, so they refuse exactly the same inputs (docs/adr/0005).
+// compile?) must all use this one dialect, so they refuse exactly the same inputs (docs/adr/0004).
 // Not re-exported from src/contracts/index.ts: workflows import that index, and Ajv compiles with
 // `new Function`, which has no place in the workflow sandbox.
 // Dialect: JSON Schema 2020-12 (Ajv2020, as Admit and the predicates use); registry schemas stay in the
