@@ -225,7 +225,8 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': fence([
         {
-          regex: '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|world/path(?:-decode|-fold|-duplicates)?$|log/secret-forms$)',
+          regex:
+            '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|world/path(?:-decode|-fold|-duplicates)?$|log/secret-forms$)',
           message:
             'The processor kit imports only src/contracts, src/hashing, the pure src/world/path* modules and src/log/secret-forms.',
         },
