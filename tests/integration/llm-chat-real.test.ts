@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 import type { Envelope } from '../../src/contracts';
 import { createLogger, defaultRedactor } from '../../src/log';
+import { runHandle } from '../../src/temporal/client';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker';
 import { secretLeaks } from '../unit/helpers/secret-leaks';
 import { integrationEnv } from './env';
@@ -261,7 +262,7 @@ describe('canary: a provider that echoes the key encoded leaves it nowhere', () 
       'worker log': [workerLog],
     };
 
-    const handle = h.client.workflow.getHandle(`run/${executionId!}`);
+    const handle = runHandle(h.client, executionId!);
     const history = historyToJSON(await handle.fetchHistory());
     places['Temporal history (events, failure messages, stack traces, decoded payloads)'] = [
       history,
