@@ -22,6 +22,7 @@ import {
 import { compileInputsSchema } from '../contracts/inputs-schema';
 // Linear-time regexes: a pattern RE2 cannot run (backreference, lookaround) is refused here, at load.
 import { linearRegExp } from '../contracts/linear-regexp';
+import { parsePinnedImageRef, pinnedImageProblem } from '../oci/image-ref';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;
@@ -91,20 +92,15 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PathSeg[]): 
   return offset === undefined ? null : counter.linePos(offset).line;
 }
 
-const PIN = /^(.+)@(sha256:[0-9a-f]{64})$/;
-
 /** Problems with an image reference for `platform`, or undefined when it is `<repository>@sha256:<hex>`. */
 function pinProblem(entry: RegistryEntry, platform: Platform): string | undefined {
   const pin = entry.image.platforms[platform];
   if (pin === undefined || pin === '') return `no ${platform} image is pinned`;
-  const m = PIN.exec(pin);
-  if (!m) {
-    return /@/.test(pin) || !/:[^/]+$/.test(pin)
-      ? `${JSON.stringify(pin)} is not <repository>@sha256:<64 hex>`
-      : `${JSON.stringify(pin)} is a tag; pins must be digests (<repository>@sha256:<64 hex>)`;
-  }
-  if (m[1] !== entry.image.repository) {
-    return `${JSON.stringify(pin)} names repository ${m[1]}, not the entry's ${entry.image.repository}`;
+  const why = pinnedImageProblem(pin);
+  if (why) return why;
+  const { repository } = parsePinnedImageRef(pin);
+  if (repository !== entry.image.repository) {
+    return `${JSON.stringify(pin)} names repository ${repository}, not the entry's ${entry.image.repository}`;
   }
   return undefined;
 }
@@ -329,9 +325,7 @@ export function pinnedImage(entry: RegistryEntry, platform: Platform): string {
 
 /** The digest part of a pinned image reference. */
 export function imageDigest(pinned: string): string {
-  const m = PIN.exec(pinned);
-  if (!m) throw new WorldloopError('ERR_IMAGE_UNPINNED', `${JSON.stringify(pinned)} is not pinned by digest`);
-  return m[2]!;
+  return parsePinnedImageRef(pinned).digest;
 }
 
 /** The OCI platform of this machine, which the local adapter runs. */
