@@ -127,6 +127,16 @@ export default tseslint.config(
     },
   },
   {
+    // The linear-time regex engine those schemas compile with on the worker and in registry validation
+    // (docs/adr/0007): pure JavaScript RE2, no I/O.
+    files: ['src/contracts/linear-regexp.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        { regex: '^(?!ajv$|re2js$|\\./)', message: 'src/contracts/linear-regexp.ts imports only Ajv types and re2js.' },
+      ]),
+    },
+  },
+  {
     files: ['src/hashing/**/*.ts'],
     rules: {
       'no-restricted-imports': fence([
