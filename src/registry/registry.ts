@@ -21,6 +21,8 @@ import {
 } from '../contracts/schemas';
 import { compileInputsSchema } from '../contracts/inputs-schema';
 import { parsePinnedImageRef, pinnedImageProblem } from '../oci/image-ref';
+// Linear-time regexes: a pattern RE2 cannot run (backreference, lookaround) is refused here, at load.
+import { linearRegExp } from '../contracts/linear-regexp';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;
@@ -177,7 +179,7 @@ async function checkFile(
       add([...prefix, 'image', 'index'], `${JSON.stringify(entry.image.index)} is not sha256:<64 hex>`);
     }
     try {
-      compileInputsSchema(entry.inputs, 'inputs');
+      compileInputsSchema(entry.inputs, 'inputs', { regExp: linearRegExp });
     } catch (err) {
       add([...prefix, 'inputs'], (err as WorldloopError).detail ?? String(err));
     }
@@ -188,7 +190,7 @@ async function checkFile(
       entry.predicates[phase].forEach((p, j) => {
         if (p.kind !== 'json.schema_ok') return;
         try {
-          compileInputsSchema(p.schema, 'schema');
+          compileInputsSchema(p.schema, 'schema', { regExp: linearRegExp });
         } catch (err) {
           add([...prefix, 'predicates', phase, j, 'schema'], (err as WorldloopError).detail ?? String(err));
         }

@@ -264,7 +264,7 @@ describe.concurrent('run: refusals that need no worker (issue 13 item 5)', () =>
     // Before: exit 1 after Admit's retries (~10 s). Now nothing connects and nothing is created.
     expect(readdirSync(state.dir)).toEqual([]);
   });
-  it('CI=true with --mode real → ERR_CI_SAFETY, exit 1 (a policy refusal; ADR 0005), before anything', async () => {
+  it('CI=true with --mode real → ERR_CI_SAFETY, exit 1 (a policy refusal; ADR 0006), before anything', async () => {
     const state = freshState();
     const r = await cli(['run', 'text/stats@1', '--inputs', '{"text":"x"}', '--mode', 'real'], {
       env: { ...state.env, CI: 'true' },
