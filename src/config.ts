@@ -45,7 +45,10 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   DOCKER_HOST: z.string().optional(),
   PATH: z.string().optional(),
-  OPENAI_BASE_URL: z.string().url().optional(),
+  WORLDLOOP_EGRESS_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker network name')
+    .optional(),
   // The Modal adapter's own credentials (never processor secrets); the SDK also reads these names itself.
   MODAL_TOKEN_ID: z.string().min(1).optional(),
   MODAL_TOKEN_SECRET: z.string().min(1).optional(),
@@ -85,9 +88,16 @@ export interface Config {
   readonly ociRegistry: string;
   /** Credentials for pushing/pulling at `host` only (never sent to another registry). */
   readonly ociAuth: { host: string; username: string; password: string } | undefined;
-  readonly openaiBaseUrl: string | undefined;
-  /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
-  readonly metricsAddr: string;
+  /**
+   * The Docker network real-mode runs with `network: egress` join (WORLDLOOP_EGRESS_NETWORK). Unset, the
+   * adapter's default `bridge`, which a dockerd started with --bridge=none does not have.
+   */
+  readonly egressNetwork: string | undefined;
+  /**
+   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0009) by
+   * resolveProcessorConfig; only the names an entry declares are ever looked at.
+   */
+  readonly processorConfigEnv: Readonly<Record<string, string | undefined>>;
   /** The Modal adapter's configuration; its token is read here and handed to the ModalClient only. */
   readonly modal: {
     readonly tokenId: string | undefined;
@@ -99,6 +109,8 @@ export interface Config {
     readonly configPath: string;
     readonly environment: string | undefined;
   };
+  /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
+  readonly metricsAddr: string;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -144,8 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.WORLDLOOP_OCI_USERNAME && e.WORLDLOOP_OCI_PASSWORD
         ? { host: e.WORLDLOOP_OCI_AUTH_HOST, username: e.WORLDLOOP_OCI_USERNAME, password: e.WORLDLOOP_OCI_PASSWORD }
         : undefined,
-    openaiBaseUrl: e.OPENAI_BASE_URL,
-    metricsAddr: e.WORLDLOOP_METRICS_ADDR,
+    egressNetwork: e.WORLDLOOP_EGRESS_NETWORK,
+    processorConfigEnv: Object.freeze({ ...env }),
     modal: {
       tokenId: e.MODAL_TOKEN_ID,
       tokenSecret: e.MODAL_TOKEN_SECRET,
@@ -154,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       configPath: resolve(e.MODAL_CONFIG_PATH ?? join(homedir(), '.modal.toml')),
       environment: e.MODAL_ENVIRONMENT,
     },
+    metricsAddr: e.WORLDLOOP_METRICS_ADDR,
     secretEnv: Object.freeze({ ...env }),
   };
 }

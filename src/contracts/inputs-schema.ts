@@ -7,6 +7,7 @@
 // subset draft-07 and 2020-12 agree on and carry no `$schema`.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormats from 'ajv-formats';
 import { WorldloopError } from './errors';
 
@@ -26,8 +27,14 @@ function describe(e: ErrorObject): string {
  * Compiles an input schema. A schema that does not compile is a registry problem (ERR_REGISTRY_INVALID),
  * not the caller's; the returned validator throws ERR_INPUTS naming every failing place (at most 5).
  */
-export function compileInputsSchema(schema: Record<string, unknown>, label = 'inputs'): InputsValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+export function compileInputsSchema(
+  schema: Record<string, unknown>,
+  label = 'inputs',
+  options: { regExp?: RegExpEngine } = {},
+): InputsValidator {
+  // The worker and the registry pass a linear-time engine (./linear-regexp.ts); the container keeps V8's.
+  const code = options.regExp ? { regExp: options.regExp } : {};
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, code });
   addFormats(ajv);
   let validate: ValidateFunction;
   try {

@@ -11,6 +11,7 @@ import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
 import { connectDocker } from '../adapters/docker-engine';
 import type { Mode } from '../contracts';
+import { runWorkflowId } from '../contracts/workflow-id';
 import { blake3Hex } from '../hashing';
 import { createLogger, defaultRedactor, type Logger } from '../log';
 import {
@@ -51,7 +52,12 @@ export async function buildActivityDeps(
     plans: ledger,
     leases,
     adapters: {
-      local: createDockerAdapter({ docker, redact: (s) => defaultRedactor.redactString(s), logger }),
+      local: createDockerAdapter({
+        docker,
+        redact: (s) => defaultRedactor.redactString(s),
+        logger,
+        ...(cfg.egressNetwork ? { egressNetwork: cfg.egressNetwork } : {}),
+      }),
     },
     secretsFor(mode) {
       let resolver = resolvers.get(mode);
@@ -67,11 +73,12 @@ export async function buildActivityDeps(
       }
       return resolver;
     },
+    processorConfigEnv: cfg.processorConfigEnv,
     workdirFor: (executionId) => join(cfg.stateDir, 'runs', executionId),
     flights: {
       async isRunning(executionId) {
         try {
-          const description = await client.workflow.getHandle(`run/${executionId}`).describe();
+          const description = await client.workflow.getHandle(runWorkflowId(executionId)).describe();
           return description.status.name === 'RUNNING';
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return false;

@@ -16,7 +16,7 @@ import { createLogger } from '../../src/log';
 import { runLogsPath } from '../../src/run-logs';
 import { connectWorkerNativeConnection } from '../../src/temporal/connection';
 import { buildActivityDeps, workflowBundle } from '../../src/temporal/worker';
-import { envelopeOf } from '../../src/cli/commands/run-actions';
+import { runEnvelope as envelopeOf } from '../../src/temporal/client';
 import { integrationEnv } from './env';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
 import { startPrometheus, waitFor, type PrometheusServer } from './prometheus-server';

@@ -41,19 +41,26 @@ export async function logsCommand(executionId: string, opts: LogsOptions): Promi
       import('../../adapters/log-tail'),
       import('../../config'),
     ]);
-  const [{ WorldloopError }, { defaultRedactor }, { followRunLogs, runLogsPath }, { connectTemporal }, { openWorld }] =
-    await Promise.all([
-      import('../../contracts/errors'),
-      import('../../log'),
-      import('../../run-logs'),
-      import('../../temporal'),
-      import('../../world'),
-    ]);
+  const [
+    { WorldloopError },
+    { runWorkflowId },
+    { defaultRedactor },
+    { followRunLogs, runLogsPath },
+    { connectTemporal },
+    { openWorld },
+  ] = await Promise.all([
+    import('../../contracts/errors'),
+    import('../../contracts/workflow-id'),
+    import('../../log'),
+    import('../../run-logs'),
+    import('../../temporal'),
+    import('../../world'),
+  ]);
   const cfg = config();
   const temporal = await connectTemporal(cfg);
   try {
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-    const handle = client.workflow.getHandle(`run/${executionId}`);
+    const handle = client.workflow.getHandle(runWorkflowId(executionId));
     const closed = async () => {
       try {
         return (await handle.describe()).status.name !== 'RUNNING';
