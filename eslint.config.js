@@ -1,12 +1,35 @@
-// ESLint flat config. The workflow fence below is the reason this file matters: workflow code runs in
-// Temporal's deterministic sandbox, so it may import values only from @temporalio/workflow and pure
-// contract helpers; everything else must be `import type`.
+// ESLint flat config. Its import fences are the layer table of docs/architecture.md §1 as rules: each
+// layer's files may import only what the layer below offers, so a dependency pointing the wrong way fails
+// lint instead of surfacing as a bundling error or a hidden I/O path. The workflow fence matters most:
+// workflow code runs in Temporal's deterministic sandbox, so it may import values only from
+// @temporalio/workflow and pure contract helpers; everything else must be `import type`.
+// tests/unit/lint-fences.test.ts lints a forbidden and an allowed import against every fence.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+// Patterns match the import specifier. Relative specifiers are matched by folder segment, so the rules hold
+// at any depth and survive the folder moves (src/adapters/docker/, src/oci/, src/build/, src/temporal/client.ts).
+const layerSegments = (names) => `^\\.{1,2}/(?:.*/)?(?:${names.join('|')})(?:/|\\.ts$|$)`;
+const UPPER_LAYERS = ['activities', 'workflows', 'cli', 'temporal'];
+const temporalPackages = (message, allowTypeImports = false) => ({
+  group: ['@temporalio/*'],
+  allowTypeImports,
+  message,
+});
+const controlPlanePackages = (message) => ({ group: ['dockerode', 'pino'], message });
+const fence = (patterns) => ['error', { patterns }];
+const supplyChainFence = (rightOf) => [
+  temporalPackages('Registry, OCI and build code never imports Temporal.'),
+  {
+    regex: layerSegments([...UPPER_LAYERS, 'processor-kit', 'adapters', ...rightOf]),
+    allowTypeImports: true,
+    message: `This supply-chain folder never imports ${['the processor kit', 'adapters', 'the layers above', ...rightOf].join(', ')}.`,
+  },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', '.state/**', 'coverage/**', 'processors/**/dist/**'] },
@@ -43,6 +66,12 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'Workflows import values only from @temporalio/workflow and src/contracts; use `import type`.',
             },
+            {
+              // Ajv compiles with `new Function`, which has no place in the deterministic sandbox.
+              regex: '(?:^|/)src/contracts/inputs-schema$',
+              allowTypeImports: true,
+              message: 'Workflows never load the JSON Schema compiler (src/contracts/inputs-schema.ts).',
+            },
           ],
         },
       ],
@@ -59,16 +88,175 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/processor-kit/**/*.ts', 'processors/**/*.ts'],
+    // contracts: zod schemas, the catalogue and pure helpers; everything else builds on them.
+    files: ['src/contracts/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
-        'error',
+      'no-restricted-imports': fence([
+        { regex: '^(?!zod$|\\./)', message: 'src/contracts imports only zod and its own modules (the bottom layer).' },
+      ]),
+    },
+  },
+  {
+    // The exceptions: the code → ApplicationFailure helper and the typed search-attribute keys need the SDK's
+    // @temporalio/common, its pure failure and payload model (the workflow package re-exports it), so
+    // workflows may still import both files.
+    files: ['src/contracts/failure.ts', 'src/contracts/search-attributes.ts'],
+    rules: {
+      'no-restricted-imports': fence([
         {
-          patterns: [
-            { group: ['@temporalio/*', 'dockerode', 'pino'], message: 'Processors never import the control plane.' },
-          ],
+          regex: '^(?!zod$|@temporalio/common$|\\./)',
+          message: 'This contracts module imports only zod, @temporalio/common and contracts.',
         },
-      ],
+      ]),
+    },
+  },
+  {
+    // Input validation against a processor's JSON Schema is a contract too (docs/adr/0004): Ajv is pure
+    // (no I/O) but compiles with `new Function`, so this module is kept out of src/contracts/index.ts and
+    // the workflow fence forbids it.
+    files: ['src/contracts/inputs-schema.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^(?!zod$|ajv$|ajv/dist/2020\\.js$|ajv-formats$|\\./)',
+          message: 'src/contracts/inputs-schema.ts imports only zod, Ajv and contracts.',
+        },
+      ]),
+    },
+  },
+  {
+    files: ['src/hashing/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^\\.\\./(?!contracts(?:/|$))',
+          message: 'src/hashing imports only src/contracts (and npm hash libraries).',
+        },
+        temporalPackages('src/hashing never imports Temporal.'),
+        controlPlanePackages('src/hashing never imports the control plane.'),
+      ]),
+    },
+  },
+  {
+    // world: WorldPath, store, ledger, leases. Types of the config may be named (openWorld takes a Config);
+    // writeFileAtomic is a Node-builtins-only utility every I/O layer shares.
+    files: ['src/world/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|write-file-atomic$)',
+          allowTypeImports: true,
+          message: 'src/world imports only src/contracts, src/hashing and src/write-file-atomic (types of others).',
+        },
+        temporalPackages('src/world never imports Temporal.'),
+        controlPlanePackages('src/world never imports the control plane.'),
+      ]),
+    },
+  },
+  {
+    // secrets, log and config are one layer (one row of the table): they may use each other and contracts.
+    files: ['src/secrets/**/*.ts', 'src/log/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^\\.\\./(?!contracts(?:/|$)|log(?:/|$)|secrets(?:/|$)|config$)',
+          message: 'src/secrets and src/log import only src/contracts and each other.',
+        },
+        temporalPackages('Secrets and logs never import Temporal.'),
+      ]),
+    },
+  },
+  {
+    files: ['src/config.ts', 'src/version.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        { regex: '^\\./(?!contracts(?:/|$))', message: 'src/config.ts and src/version.ts import only src/contracts.' },
+        temporalPackages('Configuration never imports Temporal.'),
+      ]),
+    },
+  },
+  {
+    // Shared file utilities: Node built-ins only, so any layer that does I/O may use them.
+    files: ['src/lock-file.ts', 'src/write-file-atomic.ts'],
+    rules: {
+      'no-restricted-imports': fence([{ regex: '^\\.', message: 'Shared file utilities use Node built-ins only.' }]),
+    },
+  },
+  {
+    // adapters (docker, modal): the activity context and clients are handed in through createActivities(deps),
+    // so no Temporal value import and nothing from the layers that drive them.
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        temporalPackages('Adapters get the activity context handed in; no Temporal value imports.', true),
+        {
+          regex: layerSegments([...UPPER_LAYERS, 'processor-kit']),
+          allowTypeImports: true,
+          message: 'Adapters never import activities, workflows, the CLI, Temporal plumbing or the processor kit.',
+        },
+      ]),
+    },
+  },
+  {
+    // registry (specs, pins, drift), oci (distribution client, tar, loopback server), build (images): no
+    // Temporal, and no processor kit values — the kit is what runs inside a container (types only: the build
+    // writes the embedded spec the kit reads). Leaf first, oci → registry → build (docs/adr/0004): no folder
+    // imports one to its right.
+    files: ['src/registry/**/*.ts', 'src/oci/**/*.ts', 'src/build/**/*.ts'],
+    rules: { 'no-restricted-imports': fence(supplyChainFence([])) },
+  },
+  {
+    files: ['src/registry/**/*.ts'],
+    rules: { 'no-restricted-imports': fence(supplyChainFence(['build'])) },
+  },
+  {
+    files: ['src/oci/**/*.ts'],
+    rules: { 'no-restricted-imports': fence(supplyChainFence(['registry', 'build'])) },
+  },
+  {
+    // The processor kit is bundled into every processor image, so it takes only pure code: contracts, hashing
+    // and the pure WorldPath grammar (path, path-decode, path-fold, path-duplicates: no I/O, no Node built-ins),
+    // which outputs must be checked with exactly as Settle checks them. The world store and ledger stay out.
+    files: ['src/processor-kit/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|world/path(?:-decode|-fold|-duplicates)?$)',
+          message: 'The processor kit imports only src/contracts, src/hashing and the pure src/world/path* modules.',
+        },
+        temporalPackages('Processors never import the control plane.'),
+        controlPlanePackages('Processors never import the control plane.'),
+      ]),
+    },
+  },
+  {
+    // A processor never imports the control plane (docs/architecture.md §7).
+    files: ['processors/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          // Besides the kit, the pure layers it is built on (bundled into the image with it).
+          regex: '(?:^|/)src/(?!processor-kit(?:/|$)|contracts(?:/|$)|hashing(?:/|$))',
+          message:
+            'A processor imports worldloop only through src/processor-kit (and pure src/contracts, src/hashing).',
+        },
+        temporalPackages('Processors never import the control plane.'),
+        controlPlanePackages('Processors never import the control plane.'),
+      ]),
+    },
+  },
+  {
+    // activities: everything in src/, but never the workflow sandbox's package or the CLI.
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        { group: ['@temporalio/workflow'], message: 'Activities run on the worker, not in the workflow sandbox.' },
+        {
+          regex: layerSegments(['cli', 'workflows']),
+          allowTypeImports: true,
+          message: 'Activities never import the CLI or workflow code.',
+        },
+      ]),
     },
   },
   {

@@ -8,6 +8,8 @@ import { resolveProcessorConfig } from '../src/processor-config';
 import { compileInputsSchema, type InputsValidator } from '../src/processor-kit';
 import { pinnedImage } from '../src/registry';
 import { canonicalPath } from '../src/world';
+import { linearRegExp } from '../src/contracts/linear-regexp';
+import { SchemaCache } from '../src/world/json-schema';
 import { describeFailures, evaluatePredicates } from '../src/world/predicates';
 import type { ActivityDeps } from './deps';
 import { lookupCache } from './cache';
@@ -17,16 +19,14 @@ import type { AdmitInput, AdmitResult } from './types';
 export const CACHE_SALT = 'worldloop-cache-v1';
 
 // The same validator the processor kit runs inside the container, so Admit and the container refuse
-// exactly the same inputs.
-const validators = new Map<string, InputsValidator>();
+// exactly the same inputs — but with linear-time regexes (a registry pattern runs on this worker's event
+// loop), compiled once per distinct schema (keyed by its hash, so a new processor version gets its own).
+const validators = new SchemaCache<InputsValidator>();
 
 function inputsValidator(entry: RegistryEntry): InputsValidator {
-  let validate = validators.get(entry.ref);
-  if (!validate) {
-    validate = compileInputsSchema(entry.inputs, `${entry.ref} inputs`);
-    validators.set(entry.ref, validate);
-  }
-  return validate;
+  return validators.getOrCreate(entry.inputs, () =>
+    compileInputsSchema(entry.inputs, `${entry.ref} inputs`, { regExp: linearRegExp }),
+  );
 }
 
 export function digestOf(image: string): string {

@@ -42,8 +42,10 @@ export function makeExecute(deps: ActivityDeps) {
       {
         signal: ctx.cancellationSignal,
         heartbeat: (detail) => ctx.heartbeat(detail),
-        // A worker that shuts down leaves the container running; the retry on another worker adopts it.
-        detachOn: (reason) => reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN',
+        // Only a cancel the workflow asked for (reason CANCELLED) kills the container. Every other abort —
+        // heartbeat or attempt timed out while the server was away, activity not found, worker shutdown,
+        // pause, reset — leaves it running, and the next attempt adopts it (issue 13, item 1).
+        detachOn: (reason) => !(reason instanceof CancelledFailure && reason.message === 'CANCELLED'),
       },
     );
     const run = { execution_id, processor_ref: request.processor_ref, adapter: admitted.adapter, mode: admitted.mode };

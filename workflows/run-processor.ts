@@ -18,9 +18,10 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/create-activities';
 import type { AdmitResult, ExecuteResult, Phase, PhaseState } from '../activities/types';
-import type { Envelope, ErrorEnvelope, RunWorkflowInput } from '../src/contracts';
-import { codeFromMessage, isErrorCode, type ErrorCode } from '../src/contracts/errors';
-import { NON_RETRYABLE_CODES } from '../src/contracts/failure';
+import type { Envelope, RunWorkflowInput } from '../src/contracts';
+import { errorEnvelope, unstartedMeta } from '../src/contracts/envelope';
+import { codeFromMessage, codedMessage, detailOfMessage, isErrorCode, type ErrorCode } from '../src/contracts/errors';
+import { NON_RETRYABLE_CODES, toApplicationFailure } from '../src/contracts/failure';
 import { expandWritePrefix } from '../src/contracts/write-prefix';
 import {
   SA_CACHE_HIT,
@@ -143,28 +144,21 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     const cancelled = isCancellation(err) || CancellationScope.current().consideredCancelled;
     upsertSearchAttributes([{ key: SA_STATUS, value: cancelled ? 'cancelled' : 'failed' }]);
     if (isCancellation(err)) throw err;
-    if (cancelled) throw new CancelledFailure(`[ERR_CANCELLED] ${messageOf(err)}`);
-    const envelope: ErrorEnvelope = {
-      status: 'error',
+    if (cancelled) throw new CancelledFailure(codedMessage('ERR_CANCELLED', messageOf(err)));
+    const envelope = errorEnvelope(
       execution_id,
-      error: { code, message: messageOf(err) },
-      meta: {
-        env_fingerprint: admitted?.env_fingerprint ?? '',
-        image_digest: admitted?.image_digest ?? '',
+      code,
+      messageOf(err),
+      unstartedMeta({
         adapter: request.adapter,
         mode: request.mode,
-        duration_ms: 0,
+        env_fingerprint: admitted?.env_fingerprint,
+        image_digest: admitted?.image_digest,
         cache_hit: state.cache_hit,
-        cost_micro: 0,
-      },
-    };
+      }),
+    );
     // The run fails in Temporal (visible as Failed in the UI); the error envelope travels in the details.
-    throw ApplicationFailure.create({
-      type: code,
-      message: `[${code}] ${envelope.error.message}`,
-      nonRetryable: true,
-      details: [envelope],
-    });
+    throw toApplicationFailure(code, envelope.error.message, { details: [envelope], terminal: true });
   }
 }
 
@@ -185,6 +179,5 @@ function errorCodeOf(err: unknown): ErrorCode {
 
 function messageOf(err: unknown): string {
   const cause = rootCause(err);
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return message.replace(/^\[ERR_[A-Z0-9_]+\]\s*/, '');
+  return detailOfMessage(cause instanceof Error ? cause.message : String(cause));
 }

@@ -76,14 +76,15 @@ export interface InvokeOutcome {
 }
 
 export interface InvokeControl {
-  /** Aborting kills and removes the container; the outcome is ERR_CANCELLED. */
+  /** Aborting kills and removes the container (ERR_CANCELLED) unless `detachOn` says to detach. */
   signal?: AbortSignal;
   /** Called every ~2 s while the container runs (Temporal activity heartbeat). */
   heartbeat?: (detail: unknown) => void;
   /**
-   * Given `signal.reason`, true when the abort means "stop watching" rather than "cancel the run" — a
-   * worker shutting down (Temporal aborts with CancelledFailure 'WORKER_SHUTDOWN'). The container is then
-   * left running, invoke throws ERR_ADAPTER_UNAVAILABLE (retryable), and the retry adopts the container.
+   * Given `signal.reason`, true when the abort means "stop watching" rather than "cancel the run": anything
+   * but a cancel the workflow asked for (a worker shutting down, a heartbeat timeout while the Temporal
+   * server is unreachable). The container is then left running, no result is recorded, invoke throws
+   * ERR_ADAPTER_UNAVAILABLE (retryable), and the next attempt adopts the container.
    */
   detachOn?: (reason: unknown) => boolean;
 }

@@ -4,7 +4,9 @@
 // packages always give the same digests (no build-time clock, no host user, fixed key order).
 import { WorldloopError } from '../contracts/errors';
 import type { Platform, RegistryEntry } from '../contracts/schemas';
-import { MEDIA_TYPES, type OciClient, parseRepository, sha256Digest } from '../oci/client';
+import type { OciClient } from '../oci/client';
+import { parseRepository, sha256Digest } from '../oci/image-ref';
+import { MEDIA_TYPES } from '../oci/media-types';
 import { REQUIRED_PLATFORMS, platformOf } from '../oci/index-platforms';
 import { type Layer, layerFromTar, writeTar } from '../oci/tar';
 import { type BaseLayer, NONROOT_UID, buildBaseLayer } from './base-rootfs';

@@ -5,6 +5,7 @@
 // `retryable` drives Temporal's retry policy (see toApplicationFailure) and the CLI: a non-retryable code
 // means "the same request will fail the same way". `kind` drives the CLI exit code: `input` → 2 (the
 // caller must change something they sent), everything else → 1.
+import { formatCodedMessage, splitCodedMessage } from './coded-message';
 
 export interface ErrorSpec {
   readonly retryable: boolean;
@@ -324,6 +325,46 @@ export const ERROR_CATALOGUE = {
     'To fix: check that the digest in registry/<ns>/<name>.yaml is pushed, and that the pull secret named for its registry exists in Modal.',
   ),
 
+  // OCI client bounds and credential scope (registry; issue 14)
+  ERR_OCI_TOO_LARGE: spec(
+    'integrity',
+    false,
+    'A registry answered with more bytes than worldloop reads (a manifest over 4 MiB, a blob over 64 MiB into memory, an oversized tag list or token); reading stopped there.',
+    'To fix: check the repository and reference are the ones you meant; a valid manifest is never this large, so re-push the image or use another registry.',
+  ),
+  ERR_OCI_SIZE_MISMATCH: spec(
+    'integrity',
+    false,
+    'A blob the registry served is longer or shorter than the size its descriptor declares.',
+    'To fix: the registry or a proxy altered the blob; re-push the image (`worldloop build --push`) and check the registry storage.',
+  ),
+  ERR_OCI_INSECURE_REALM: spec(
+    'policy',
+    false,
+    "The registry's token challenge names a token service that would receive credentials over plain http on a non-loopback host.",
+    'To fix: serve the registry token service over https (or use credentials only with a registry that does).',
+  ),
+
+  // Contracts: non-retryable codes that say what happened, where ERR_INTERNAL (retryable) used to be thrown
+  ERR_TOOLCHAIN: spec(
+    'runtime',
+    false,
+    'A build tool worldloop drives (apt-get, the bundler, the image or tar writer) failed or produced something other than expected; the same build fails the same way again.',
+    'To fix: read the tool and the output named in the message, correct the build inputs (Dockerfile, build fields of the registry entry, apt sources), and run `worldloop doctor`.',
+  ),
+  ERR_CHARGE_MISMATCH: spec(
+    'integrity',
+    false,
+    'A settle retry tried to charge an execution a different amount than the charge already recorded for it; a charge repeats only with the same amount.',
+    'To fix: do not retry; compare the receipt with the plan ledger (`worldloop plan show <key>`) and report it, settle must be deterministic.',
+  ),
+  ERR_INVARIANT: spec(
+    'integrity',
+    false,
+    "A check of worldloop's own invariants failed (a store key or record name it built itself, a path that escaped its base, a store layout that cannot exist); this is a bug or a hand-edited state folder, and retrying cannot fix it.",
+    'To fix: report it with the execution id and the message; if the state folder was edited by hand, restore it from backup.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',
@@ -347,10 +388,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
 }
 
-/** Formats the stable message every layer uses: `[ERR_…] detail`. Tests and logs match on the prefix. */
-export function codedMessage(code: ErrorCode, detail: string): string {
-  return `[${code}] ${detail}`;
-}
+/** Formats the stable message every layer uses: `[ERR_…] detail` (grammar in coded-message.ts). */
+export const codedMessage: (code: ErrorCode, detail: string) => string = formatCodedMessage;
 
 /**
  * Thrown when any worldloop contract is broken. Carries a catalogue code so the CLI, envelopes and
@@ -372,10 +411,23 @@ export class WorldloopError extends Error {
   }
 }
 
+/**
+ * Reads a coded message back: the catalogue code in its prefix (undefined when there is none, or the token
+ * is not a catalogue code) and the detail. An unknown token stays part of the detail, so nothing is lost.
+ */
+export function parseCodedMessage(message: string): { readonly code: ErrorCode | undefined; readonly detail: string } {
+  const { token, detail } = splitCodedMessage(message);
+  return isErrorCode(token) ? { code: token, detail } : { code: undefined, detail: message };
+}
+
 /** Reads a code back out of a coded message such as a Temporal failure message. */
 export function codeFromMessage(message: string): ErrorCode | undefined {
-  const match = /^\[(ERR_[A-Z0-9_]+)\]/.exec(message);
-  return match && isErrorCode(match[1]) ? match[1] : undefined;
+  return parseCodedMessage(message).code;
+}
+
+/** The detail of a coded message without its `[ERR_…]` prefix (a message without one is returned whole). */
+export function detailOfMessage(message: string): string {
+  return parseCodedMessage(message).detail;
 }
 
 export function assertNever(value: never): never {

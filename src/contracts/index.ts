@@ -5,11 +5,16 @@ export {
   assertNever,
   codeFromMessage,
   codedMessage,
+  detailOfMessage,
   isErrorCode,
+  parseCodedMessage,
   type ErrorCode,
   type ErrorSpec,
 } from './errors';
-export { NON_RETRYABLE_CODES, failureFrom, toApplicationFailure } from './failure';
+export { NON_RETRYABLE_CODES, failureFrom, toApplicationFailure, type FailureOptions } from './failure';
+export { formatCodedMessage, splitCodedMessage } from './coded-message';
+export { errorEnvelope, unstartedMeta } from './envelope';
+export { firstIssue, zodIssueError, type IssueSummary } from './zod-issue';
 export {
   ADAPTERS,
   AdapterSchema,

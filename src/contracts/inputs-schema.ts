@@ -1,12 +1,13 @@
 // Input validation against a processor's JSON Schema (the registry entry's `inputs`). A contract, not a kit
 // detail: the container (the kit), the control plane (Admit) and registry validation (do the schemas
-// compile?) must all use this one dialect, so they refuse exactly the same inputs (docs/adr/0004).
+// compile?) must all use this one dialect, so they refuse exactly the same inputs (docs/adr/0005).
 // Not re-exported from src/contracts/index.ts: workflows import that index, and Ajv compiles with
 // `new Function`, which has no place in the workflow sandbox.
 // Dialect: JSON Schema 2020-12 (Ajv2020, as Admit and the predicates use); registry schemas stay in the
 // subset draft-07 and 2020-12 agree on and carry no `$schema`.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormats from 'ajv-formats';
 import { WorldloopError } from './errors';
 
@@ -26,8 +27,14 @@ function describe(e: ErrorObject): string {
  * Compiles an input schema. A schema that does not compile is a registry problem (ERR_REGISTRY_INVALID),
  * not the caller's; the returned validator throws ERR_INPUTS naming every failing place (at most 5).
  */
-export function compileInputsSchema(schema: Record<string, unknown>, label = 'inputs'): InputsValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+export function compileInputsSchema(
+  schema: Record<string, unknown>,
+  label = 'inputs',
+  options: { regExp?: RegExpEngine } = {},
+): InputsValidator {
+  // The worker and the registry pass a linear-time engine (./linear-regexp.ts); the container keeps V8's.
+  const code = options.regExp ? { regExp: options.regExp } : {};
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, code });
   addFormats(ajv);
   let validate: ValidateFunction;
   try {

@@ -2,7 +2,7 @@
 // field is required and nothing else is allowed: a field that silently did not take part in the key
 // would let two different runs share one cached result.
 import { z } from 'zod';
-import { WorldloopError } from '../contracts/errors';
+import { zodIssueError } from '../contracts/zod-issue';
 import { InputsHashSchema, ModeSchema } from '../contracts/schemas';
 import { blake3Hex } from './blake3';
 import { HASH_SCHEMA } from './inputs-hash';
@@ -22,9 +22,7 @@ export type CacheKeyFields = z.infer<typeof CacheKeyFieldsSchema>;
 export function cacheKey(fields: CacheKeyFields): string {
   const parsed = CacheKeyFieldsSchema.safeParse(fields);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)';
-    throw new WorldloopError('ERR_INPUTS', `cache key fields: ${where}: ${issue?.message ?? 'invalid'}`);
+    throw zodIssueError('ERR_INPUTS', parsed.error, { context: 'cache key fields', root: '(root)' });
   }
   return blake3Hex(canonicalizeToBytes({ hash_schema: HASH_SCHEMA, ...parsed.data }));
 }

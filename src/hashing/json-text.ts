@@ -2,9 +2,9 @@
 // duplicate member names silently (I-JSON forbids duplicates, and a hash over a silently dropped member
 // would lie about what was submitted), and it gives no JSON Pointer for errors.
 import { WorldloopError } from '../contracts/errors';
+import { MAX_INPUTS_DEPTH as MAX_DEPTH } from '../contracts/inputs-limits';
 import { jsonPointer } from './jcs';
 
-const MAX_DEPTH = 512;
 const WS = /[ \t\n\r]*/y;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 // JSON forbids raw control characters inside strings, so the class must name them.

@@ -4,117 +4,17 @@
 // package we could vet fitted Node 20 without native or install-time code.
 //
 // Auth: anonymous, HTTP basic, and the Docker/OCI bearer-token challenge (401 + WWW-Authenticate: Bearer
-// realm=…,service=…,scope=…). The loopback registry used in tests has no auth, so the token path is only
-// exercised against real registries.
-import type { Config } from '../config';
+// realm=…,service=…,scope=…); where credentials may go is decided in auth.ts. Every response body is read
+// with a bound (bounded-body.ts): manifests 4 MiB, blobs exactly their declared size.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
-
-export const MEDIA_TYPES = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  ociConfig: 'application/vnd.oci.image.config.v1+json',
-  ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  dockerConfig: 'application/vnd.docker.container.image.v1+json',
-  dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-} as const;
-
-export const MANIFEST_MEDIA_TYPES = [
-  MEDIA_TYPES.ociIndex,
-  MEDIA_TYPES.ociManifest,
-  MEDIA_TYPES.dockerManifestList,
-  MEDIA_TYPES.dockerManifest,
-] as const;
-export type ManifestMediaType = (typeof MANIFEST_MEDIA_TYPES)[number];
-
-export function isIndexMediaType(mediaType: string): boolean {
-  return mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerManifestList;
-}
-
-// ------------------------------------------------------------------------------------------ references
-
-const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
-// Registry host: a DNS name or IPv4 with optional port, or localhost; the first path segment is only a
-// registry when it looks like one (has a dot or a colon, or is localhost), as Docker decides.
-const HOST_RE = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:[0-9]{1,5})?$/;
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-export interface ImageRef {
-  /** host[:port] */
-  readonly registry: string;
-  /** repository path inside the registry, e.g. worldloop/worldloop/text-stats */
-  readonly path: string;
-  readonly tag: string | undefined;
-  readonly digest: string | undefined;
-}
-
-export function isDigest(value: string): boolean {
-  return DIGEST_RE.test(value);
-}
-
-/** Parses `<registry>/<path>[:tag][@sha256:…]` strictly: the registry host is required (no Docker Hub default). */
-export function parseImageRef(input: string): ImageRef {
-  const bad = (why: string): WorldloopError =>
-    new WorldloopError('ERR_OCI', `bad image reference ${JSON.stringify(input)}: ${why}`);
-  let rest = input;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST_RE.test(digest)) throw bad('the digest must be sha256:<64 lower-case hex>');
-  }
-  const slash = rest.indexOf('/');
-  if (slash < 0) throw bad('expected <registry>/<path>');
-  const registry = rest.slice(0, slash);
-  let path = rest.slice(slash + 1);
-  if (!HOST_RE.test(registry) || !(registry.includes('.') || registry.includes(':') || registry === 'localhost')) {
-    throw bad(
-      `${JSON.stringify(registry)} is not a registry host (name it explicitly, e.g. ghcr.io or 127.0.0.1:5000)`,
-    );
-  }
-  let tag: string | undefined;
-  const colon = path.lastIndexOf(':');
-  if (colon >= 0) {
-    tag = path.slice(colon + 1);
-    path = path.slice(0, colon);
-    if (!TAG_RE.test(tag)) throw bad(`tag ${JSON.stringify(tag)} is not valid`);
-  }
-  if (path.length === 0 || path.length > 255) throw bad('the repository path is empty or too long');
-  for (const component of path.split('/')) {
-    if (!PATH_COMPONENT_RE.test(component)) throw bad(`path component ${JSON.stringify(component)} is not valid`);
-  }
-  return { registry, path, tag, digest };
-}
-
-/** `<registry>/<path>` */
-export function repositoryOf(ref: ImageRef): string {
-  return `${ref.registry}/${ref.path}`;
-}
-
-export function formatImageRef(ref: ImageRef): string {
-  return `${repositoryOf(ref)}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
-}
-
-/** A repository (no tag, no digest) given as a string. */
-export function parseRepository(input: string): ImageRef {
-  const ref = parseImageRef(input);
-  if (ref.tag || ref.digest) {
-    throw new WorldloopError('ERR_OCI', `expected a repository without tag or digest, got ${JSON.stringify(input)}`);
-  }
-  return ref;
-}
-
-export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-// ------------------------------------------------------------------------------------------------ client
+import { isRegistryOrigin, parseChallenge, registryOrigin, tokenRealmUrl } from './auth';
+import { READ_LIMITS, readBlobExactly, readBounded, readPrefix } from './bounded-body';
+import { type RegistryImageRef, TAG_RE, isDigest, parseRepository, sha256Digest } from './image-ref';
+import { MANIFEST_MEDIA_TYPES } from './media-types';
 
 export interface Manifest {
   readonly mediaType: string;
@@ -134,19 +34,6 @@ export interface OciClientOptions {
 }
 
 type Body = Uint8Array | undefined;
-
-function isLoopback(registry: string): boolean {
-  const host = registry.replace(/:[0-9]+$/, '');
-  return host === 'localhost' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
-}
-
-function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
-  const space = header.indexOf(' ');
-  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
-  const params: Record<string, string> = {};
-  for (const m of header.slice(space + 1).matchAll(/([a-zA-Z_]+)="([^"]*)"/g)) params[m[1]!.toLowerCase()] = m[2]!;
-  return { scheme, params };
-}
 
 export class OciClient {
   private readonly tokens = new Map<string, string>();
@@ -170,7 +57,7 @@ export class OciClient {
       headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
     });
     await expectStatus(res, [200], `GET manifest ${repository}:${reference}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await readBounded(res, READ_LIMITS.manifestBytes, `manifest ${repository}:${reference}`);
     const digest = sha256Digest(bytes);
     if (isDigest(reference) && digest !== reference) {
       throw new WorldloopError('ERR_OCI', `registry returned a manifest with digest ${digest} for ${reference}`);
@@ -289,15 +176,25 @@ export class OciClient {
     return { digest, size, uploaded: true };
   }
 
-  /** Downloads a blob and verifies its digest. */
-  async getBlob(repository: string, digest: string): Promise<Uint8Array> {
+  /**
+   * Downloads a blob into memory and verifies it against its descriptor: exactly `size` bytes (longer or
+   * shorter → ERR_OCI_SIZE_MISMATCH, nothing read past size + 1) hashing to `digest`.
+   */
+  async getBlob(repository: string, digest: string, size: number): Promise<Uint8Array> {
     const repo = parseRepository(repository);
     checkDigest(digest);
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new WorldloopError('ERR_OCI', `blob ${digest}: declared size ${String(size)} is not a byte count`);
+    }
+    if (size > READ_LIMITS.blobInMemoryBytes) {
+      throw new WorldloopError(
+        'ERR_OCI_TOO_LARGE',
+        `blob ${repository}@${digest} declares ${size} bytes; worldloop reads at most ${READ_LIMITS.blobInMemoryBytes} bytes of a blob into memory`,
+      );
+    }
     const res = await this.request(repo, 'GET', `blobs/${digest}`);
     await expectStatus(res, [200], `GET blob ${repository}@${digest}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (sha256Digest(bytes) !== digest) throw new WorldloopError('ERR_OCI', `blob ${digest} failed verification`);
-    return bytes;
+    return readBlobExactly(res, digest, size, `blob ${repository}@${digest}`);
   }
 
   /** All tags of a repository (follows Link pagination); empty when the repository does not exist. */
@@ -305,11 +202,18 @@ export class OciClient {
     const repo = parseRepository(repository);
     const tags: string[] = [];
     let next: string | undefined = `${this.base(repo)}/tags/list?n=1000`;
+    const visited = new Set<string>();
     while (next) {
+      // a registry that links back to a page already read would loop forever
+      if (visited.has(next)) throw new WorldloopError('ERR_OCI', `tag list of ${repository} links back to ${next}`);
+      visited.add(next);
       const res = await this.requestUrl(repo, 'GET', next);
       if (res.status === 404) return tags;
       await expectStatus(res, [200], `list tags of ${repository}`);
-      const body = (await res.json()) as { tags?: string[] | null };
+      const body = parseJson<{ tags?: string[] | null }>(
+        await readBounded(res, READ_LIMITS.tagsPageBytes, `tag list of ${repository}`),
+        `tag list of ${repository}`,
+      );
       tags.push(...(body.tags ?? []));
       const link = res.headers.get('link');
       const m = link ? /<([^>]+)>;\s*rel="next"/.exec(link) : null;
@@ -320,22 +224,22 @@ export class OciClient {
 
   // ------------------------------------------------------------------------------------------ plumbing
 
-  private origin(repo: ImageRef): string {
-    return `${isLoopback(repo.registry) ? 'http' : 'https'}://${repo.registry}`;
+  private origin(repo: RegistryImageRef): string {
+    return registryOrigin(repo.registry);
   }
 
-  private base(repo: ImageRef): string {
+  private base(repo: RegistryImageRef): string {
     return `${this.origin(repo)}/v2/${repo.path}`;
   }
 
-  private resolveLocation(repo: ImageRef, res: Response): string {
+  private resolveLocation(repo: RegistryImageRef, res: Response): string {
     const location = res.headers.get('location');
     if (!location) throw new WorldloopError('ERR_OCI', `registry ${repo.registry} sent no upload Location`);
     return new URL(location, this.origin(repo)).toString();
   }
 
   private request(
-    repo: ImageRef,
+    repo: RegistryImageRef,
     method: string,
     suffix: string,
     init: { headers?: Record<string, string>; body?: Body } = {},
@@ -344,14 +248,17 @@ export class OciClient {
   }
 
   private async requestUrl(
-    repo: ImageRef,
+    repo: RegistryImageRef,
     method: string,
     url: string,
     init: { headers?: Record<string, string>; body?: Body } = {},
   ): Promise<Response> {
+    // Credentials (and answers to a 401) only for the registry's own origin: a Link or Location may name
+    // another host, which gets the request without them.
+    const own = isRegistryOrigin(url, repo.registry);
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = { ...init.headers };
-      const auth = this.authorization(repo);
+      const auth = own ? this.authorization(repo) : undefined;
       if (auth) headers.authorization = auth;
       try {
         return await this.fetchFn(url, {
@@ -366,18 +273,18 @@ export class OciClient {
       }
     };
     let res = await send();
-    if (res.status === 401 && (await this.authenticate(repo, res))) res = await send();
+    if (res.status === 401 && own && (await this.authenticate(repo, res))) res = await send();
     return res;
   }
 
-  private authorization(repo: ImageRef): string | undefined {
+  private authorization(repo: RegistryImageRef): string | undefined {
     const token = this.tokens.get(repo.registry);
     if (token) return token;
     return undefined;
   }
 
   /** Answers a 401 challenge; true when there is something new to retry with. */
-  private async authenticate(repo: ImageRef, res: Response): Promise<boolean> {
+  private async authenticate(repo: RegistryImageRef, res: Response): Promise<boolean> {
     const header = res.headers.get('www-authenticate');
     await res.body?.cancel();
     if (!header) return false;
@@ -390,12 +297,23 @@ export class OciClient {
       return true;
     }
     if (scheme !== 'bearer' || !params.realm) return false;
-    const url = new URL(params.realm);
+    const url = tokenRealmUrl(params.realm, repo.registry);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? `repository:${repo.path}:pull,push`);
-    const tokenRes = await this.fetchFn(url, { headers: basic ? { authorization: basic } : {} });
+    let tokenRes: Response;
+    try {
+      tokenRes = await this.fetchFn(url, {
+        headers: basic ? { authorization: basic } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new WorldloopError('ERR_OCI', `token from ${url.origin}: ${(err as Error).message}`, { cause: err });
+    }
     await expectStatus(tokenRes, [200], `token from ${url.origin}`);
-    const body = (await tokenRes.json()) as { token?: string; access_token?: string };
+    const body = parseJson<{ token?: string; access_token?: string }>(
+      await readBounded(tokenRes, READ_LIMITS.tokenBytes, `token from ${url.origin}`),
+      `token from ${url.origin}`,
+    );
     const token = body.token ?? body.access_token;
     if (!token) throw new WorldloopError('ERR_OCI', `token endpoint ${url.origin} returned no token`);
     const value = `Bearer ${token}`;
@@ -406,12 +324,20 @@ export class OciClient {
 }
 
 function checkDigest(digest: string): void {
-  if (!DIGEST_RE.test(digest)) throw new WorldloopError('ERR_OCI', `bad digest ${JSON.stringify(digest)}`);
+  if (!isDigest(digest)) throw new WorldloopError('ERR_OCI', `bad digest ${JSON.stringify(digest)}`);
 }
 
 function checkReference(reference: string): void {
-  if (!DIGEST_RE.test(reference) && !TAG_RE.test(reference)) {
+  if (!isDigest(reference) && !TAG_RE.test(reference)) {
     throw new WorldloopError('ERR_OCI', `bad tag or digest ${JSON.stringify(reference)}`);
+  }
+}
+
+function parseJson<T>(bytes: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch {
+    throw new WorldloopError('ERR_OCI', `${what} is not JSON`);
   }
 }
 
@@ -425,7 +351,8 @@ async function expectStatus(res: Response, ok: number[], what: string): Promise<
   if (ok.includes(res.status)) return;
   let message = '';
   try {
-    const text = await res.text();
+    // bounded: a hostile registry's error body is quoted, never read whole
+    const text = new TextDecoder().decode(await readPrefix(res, READ_LIMITS.errorBodyBytes));
     try {
       const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
       message = (body.errors ?? []).map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ');

@@ -2,7 +2,8 @@
 // pin` and drift promotion all apply to an index as the registry serves it.
 import { WorldloopError } from '../contracts/errors';
 import type { Platform } from '../contracts/schemas';
-import { type Manifest, type OciClient, isIndexMediaType } from './client';
+import type { Manifest, OciClient } from './client';
+import { isIndexMediaType } from './media-types';
 
 export const REQUIRED_PLATFORMS: readonly Platform[] = ['amd64', 'arm64'];
 
@@ -59,10 +60,12 @@ export async function assertIndexPlatforms(
   }
   for (const platform of required) {
     const manifest = await client.getManifest(repository, found.platforms[platform]!);
-    const config = (manifest.json.config ?? {}) as { digest?: string };
-    if (!config.digest)
-      throw new WorldloopError('ERR_PLATFORM_MISSING', `${platform} entry ${manifest.digest} has no config`);
-    const cfg = JSON.parse(new TextDecoder().decode(await client.getBlob(repository, config.digest))) as {
+    const config = (manifest.json.config ?? {}) as { digest?: unknown; size?: unknown };
+    if (typeof config.digest !== 'string' || typeof config.size !== 'number') {
+      throw new WorldloopError('ERR_PLATFORM_MISSING', `${platform} entry ${manifest.digest} has no config descriptor`);
+    }
+    // read against the size the manifest declares: a registry cannot feed us more than that
+    const cfg = JSON.parse(new TextDecoder().decode(await client.getBlob(repository, config.digest, config.size))) as {
       architecture?: string;
       os?: string;
     };

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { WorldloopError } from '../contracts/errors';
 import { OciDigestSchema, type Platform } from '../contracts/schemas';
 import type { OciClient } from '../oci/client';
+import { digestOfRef, isDigest, pinnedImageProblem } from '../oci/image-ref';
 import { assertIndexPlatforms } from '../oci/index-platforms';
 import { readPinnedStates } from './pin';
 
@@ -26,7 +27,9 @@ export function environmentTag(env: Environment): string {
   return env;
 }
 
-const PinRefSchema = z.string().regex(/@sha256:[0-9a-f]{64}$/, 'expected <repository>@sha256:<64 hex>');
+const PinRefSchema = z
+  .string()
+  .refine((v) => pinnedImageProblem(v) === undefined, 'expected <repository>@sha256:<64 hex>');
 
 /** `deployments/<env>.json`: what the last deploy or promotion of that environment rolled out. */
 export const DeploymentsFileSchema = z.strictObject({
@@ -138,9 +141,7 @@ export async function readDeployed(args: {
 }
 
 function digestOf(ref: string | undefined | null): string | null {
-  if (!ref) return null;
-  const m = /(sha256:[0-9a-f]{64})$/.exec(ref);
-  return m ? m[1]! : null;
+  return (ref ? digestOfRef(ref) : undefined) ?? null;
 }
 
 /** Pure: compares digests only. */
@@ -152,7 +153,7 @@ export function compareDrift(
   const rows: DriftRow[] = [];
   for (const pin of pins) {
     const d = deployed.find((x) => x.ref === pin.ref);
-    const pinnedIndex = pin.index && /^sha256:[0-9a-f]{64}$/.test(pin.index) ? pin.index : null;
+    const pinnedIndex = pin.index && isDigest(pin.index) ? pin.index : null;
     const pinnedPlatform = (p: Platform): string | null => digestOf(pin.platforms[p]);
     if (!pinnedIndex) {
       rows.push({
@@ -246,7 +247,7 @@ export async function promote(args: {
   }
   const records: PromotionRecord[] = [];
   for (const pin of pins) {
-    if (!pin.index || !/^sha256:[0-9a-f]{64}$/.test(pin.index)) {
+    if (!pin.index || !isDigest(pin.index)) {
       throw new WorldloopError('ERR_IMAGE_UNPINNED', `${pin.ref} has no pinned index digest; run worldloop pin`);
     }
     const index = await args.client.getManifest(pin.repository, pin.index);

@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 import { isMap, isScalar, parseDocument, type Document, type Scalar } from 'yaml';
 import { WorldloopError } from '../contracts/errors';
 import type { Platform } from '../contracts/schemas';
-import { type OciClient, isDigest } from '../oci/client';
+import type { OciClient } from '../oci/client';
+import { digestOfRef, isDigest } from '../oci/image-ref';
 import { REQUIRED_PLATFORMS, assertIndexPlatforms } from '../oci/index-platforms';
 import { majorTag } from './registry';
 
@@ -128,7 +129,7 @@ export function classify(state: PinnedState, field: PinField, published: string)
   if (current === undefined) return 'missing';
   const want = field === 'index' ? published : `${state.repository}@${published}`;
   if (current === want) return 'ok';
-  const digest = field === 'index' ? current : /@(sha256:[a-f0-9]{64})$/.exec(current)?.[1];
+  const digest = field === 'index' ? current : digestOfRef(current);
   if (!digest || !isDigest(digest)) return 'tag';
   if (field !== 'index' && !current.startsWith(`${state.repository}@`)) return 'foreign';
   return 'stale';
@@ -139,7 +140,7 @@ export function tagPins(state: PinnedState): PinField[] {
   const out: PinField[] = [];
   for (const p of REQUIRED_PLATFORMS) {
     const v = state.platforms[p];
-    if (v !== undefined && !/@sha256:[a-f0-9]{64}$/.test(v)) out.push(p);
+    if (v !== undefined && digestOfRef(v) === undefined) out.push(p);
   }
   if (state.index !== undefined && !isDigest(state.index)) out.push('index');
   return out;

@@ -20,6 +20,9 @@ import {
   type RegistryEntry,
 } from '../contracts/schemas';
 import { compileInputsSchema } from '../contracts/inputs-schema';
+import { parsePinnedImageRef, pinnedImageProblem } from '../oci/image-ref';
+// Linear-time regexes: a pattern RE2 cannot run (backreference, lookaround) is refused here, at load.
+import { linearRegExp } from '../contracts/linear-regexp';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;
@@ -89,20 +92,15 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PathSeg[]): 
   return offset === undefined ? null : counter.linePos(offset).line;
 }
 
-const PIN = /^(.+)@(sha256:[0-9a-f]{64})$/;
-
 /** Problems with an image reference for `platform`, or undefined when it is `<repository>@sha256:<hex>`. */
 function pinProblem(entry: RegistryEntry, platform: Platform): string | undefined {
   const pin = entry.image.platforms[platform];
   if (pin === undefined || pin === '') return `no ${platform} image is pinned`;
-  const m = PIN.exec(pin);
-  if (!m) {
-    return /@/.test(pin) || !/:[^/]+$/.test(pin)
-      ? `${JSON.stringify(pin)} is not <repository>@sha256:<64 hex>`
-      : `${JSON.stringify(pin)} is a tag; pins must be digests (<repository>@sha256:<64 hex>)`;
-  }
-  if (m[1] !== entry.image.repository) {
-    return `${JSON.stringify(pin)} names repository ${m[1]}, not the entry's ${entry.image.repository}`;
+  const why = pinnedImageProblem(pin);
+  if (why) return why;
+  const { repository } = parsePinnedImageRef(pin);
+  if (repository !== entry.image.repository) {
+    return `${JSON.stringify(pin)} names repository ${repository}, not the entry's ${entry.image.repository}`;
   }
   return undefined;
 }
@@ -181,7 +179,7 @@ async function checkFile(
       add([...prefix, 'image', 'index'], `${JSON.stringify(entry.image.index)} is not sha256:<64 hex>`);
     }
     try {
-      compileInputsSchema(entry.inputs, 'inputs');
+      compileInputsSchema(entry.inputs, 'inputs', { regExp: linearRegExp });
     } catch (err) {
       add([...prefix, 'inputs'], (err as WorldloopError).detail ?? String(err));
     }
@@ -192,7 +190,7 @@ async function checkFile(
       entry.predicates[phase].forEach((p, j) => {
         if (p.kind !== 'json.schema_ok') return;
         try {
-          compileInputsSchema(p.schema, 'schema');
+          compileInputsSchema(p.schema, 'schema', { regExp: linearRegExp });
         } catch (err) {
           add([...prefix, 'predicates', phase, j, 'schema'], (err as WorldloopError).detail ?? String(err));
         }
@@ -327,9 +325,7 @@ export function pinnedImage(entry: RegistryEntry, platform: Platform): string {
 
 /** The digest part of a pinned image reference. */
 export function imageDigest(pinned: string): string {
-  const m = PIN.exec(pinned);
-  if (!m) throw new WorldloopError('ERR_IMAGE_UNPINNED', `${JSON.stringify(pinned)} is not pinned by digest`);
-  return m[2]!;
+  return parsePinnedImageRef(pinned).digest;
 }
 
 /** The OCI platform of this machine, which the local adapter runs. */

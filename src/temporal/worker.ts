@@ -11,6 +11,7 @@ import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
 import { connectDocker } from '../adapters/docker-engine';
 import type { Mode } from '../contracts';
+import { runWorkflowId } from '../contracts/workflow-id';
 import { blake3Hex } from '../hashing';
 import { createLogger, defaultRedactor, type Logger } from '../log';
 import {
@@ -77,7 +78,7 @@ export async function buildActivityDeps(
     flights: {
       async isRunning(executionId) {
         try {
-          const description = await client.workflow.getHandle(`run/${executionId}`).describe();
+          const description = await client.workflow.getHandle(runWorkflowId(executionId)).describe();
           return description.status.name === 'RUNNING';
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) return false;

@@ -7,6 +7,7 @@
 // execution_id, so Temporal may retry Reserve, Settle and the compensation freely.
 import { assertNever, WorldloopError } from '../contracts/errors';
 import { PlanKeySchema } from '../contracts/schemas';
+import { zodIssueError } from '../contracts/zod-issue';
 import {
   HashChain,
   type AppendDecision,
@@ -82,12 +83,7 @@ const EXECUTION_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 /** The run request's rule (PlanKeySchema), so no plan can be created that a run could not name. */
 export function validatePlanKey(key: string): string {
   const parsed = PlanKeySchema.safeParse(key);
-  if (!parsed.success) {
-    throw new WorldloopError(
-      'ERR_USAGE',
-      `plan key ${JSON.stringify(key)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
-    );
-  }
+  if (!parsed.success) throw zodIssueError('ERR_USAGE', parsed.error, { context: `plan key ${JSON.stringify(key)}` });
   return key;
 }
 
@@ -324,7 +320,7 @@ export class Ledger {
    * Settles a reservation at its actual cost (≤ the amount reserved; the rest returns to the budget).
    * Idempotent: charging the same amount again is a no-op. Refused (ERR_BUDGET_EXCEEDED) above the
    * reservation, after a release (the money is no longer held), or with a different amount than an
-   * earlier charge (ERR_INTERNAL: a settle retry must be deterministic).
+   * earlier charge (ERR_CHARGE_MISMATCH: a settle retry must be deterministic).
    */
   async charge(key: string, executionId: string, actualMicro: number): Promise<ReservationResult> {
     validateExecutionId(executionId);
@@ -339,7 +335,7 @@ export class Ledger {
             return { kind: 'done', result: { appended: false, reservation: { ...r }, plan: view(snap) } };
           }
           throw new WorldloopError(
-            'ERR_INTERNAL',
+            'ERR_CHARGE_MISMATCH',
             `plan ${key}: ${executionId} was already charged ${r.charged_micro ?? '?'} micro-USD; refusing a second charge of ${actualMicro}`,
           );
         case 'released':

@@ -1,14 +1,14 @@
 // ObjectStore on a local directory — the embedded default (DESIGN.md §11). Create-only writes go to a temp
-// file in the destination directory, are fsynced, and are then published with link(), which fails with
-// EEXIST when the name is taken. link() is atomic on POSIX file systems, so of N concurrent writers exactly
+// file in the destination directory, are fsynced, and are then published with link() (writeFileAtomic,
+// exclusive), which fails with EEXIST when the name is taken. link() is atomic on POSIX file systems, so of N concurrent writers exactly
 // one wins, and nobody (reader or loser) ever observes a partly written object. Temp names carry a `#`,
 // which no key may contain, so listings never see them.
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { WorldloopError } from '../contracts/errors';
+import { writeFileAtomic } from '../write-file-atomic';
 import { validateKey, validatePrefix, type ContentCheck, type ObjectStore, type PutResult } from './object-store';
 
 const KEY_NAME = /^[A-Za-z0-9._~%@=+-]{1,255}$/;
@@ -38,7 +38,7 @@ export class LocalObjectStore implements ObjectStore {
     } catch (err) {
       // A key whose parent is already an object (`a` stored, now `a/b`) cannot exist on a disk.
       if (isCode(err, 'EEXIST', 'ENOTDIR')) {
-        throw new WorldloopError('ERR_INTERNAL', `object store: ${dir} is an object, not a folder`, { cause: err });
+        throw new WorldloopError('ERR_INVARIANT', `object store: ${dir} is an object, not a folder`, { cause: err });
       }
       throw err;
     }
@@ -82,31 +82,17 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
-  /** Writes through `fill` into a temp file, fsyncs it, then links it to the key's name. */
+  /** Writes through `fill` into a temp file, fsyncs it, then links it to the key's name (create-only). */
   private async publish(key: string, fill: (fh: FileHandle) => Promise<void>): Promise<PutResult> {
     const finalPath = this.pathOf(key);
-    const dir = dirname(finalPath);
-    await this.ensureDir(dir);
-    const tmp = join(dir, `#tmp-${process.pid}-${randomBytes(8).toString('hex')}`);
-    const fh = await open(tmp, 'wx', 0o644);
+    await this.ensureDir(dirname(finalPath));
     try {
-      try {
-        await fill(fh);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      try {
-        await link(tmp, finalPath);
-      } catch (err) {
-        if (isCode(err, 'EEXIST')) return 'exists';
-        throw err;
-      }
-      await syncDir(dir);
-      return 'created';
-    } finally {
-      await unlink(tmp).catch(() => undefined);
+      await writeFileAtomic(finalPath, fill, { exclusive: true });
+    } catch (err) {
+      if (isCode(err, 'EEXIST')) return 'exists';
+      throw err;
     }
+    return 'created';
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -148,18 +134,5 @@ export class LocalObjectStore implements ObjectStore {
       throw err;
     }
     return fh.createReadStream({ highWaterMark: 1 << 20 });
-  }
-}
-
-/** Makes a link() durable: the new directory entry survives a crash only once the directory is synced. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch (err) {
-    // Some file systems (and some CI overlays) refuse fsync on a directory; the data file itself is synced.
-    if (!isCode(err, 'EINVAL', 'EISDIR', 'EPERM')) throw err;
-  } finally {
-    await fh.close();
   }
 }

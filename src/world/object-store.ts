@@ -45,11 +45,11 @@ export const MAX_KEY_BYTES = 3200;
 
 export function validateKey(key: string): string {
   if (key.length === 0 || key.length > MAX_KEY_BYTES) {
-    throw new WorldloopError('ERR_INTERNAL', `object key has invalid length ${key.length}`);
+    throw new WorldloopError('ERR_INVARIANT', `object key has invalid length ${key.length}`);
   }
   for (const seg of key.split('/')) {
     if (!SEGMENT.test(seg) || seg === '.' || seg === '..') {
-      throw new WorldloopError('ERR_INTERNAL', `invalid object key ${JSON.stringify(key)}`);
+      throw new WorldloopError('ERR_INVARIANT', `invalid object key ${JSON.stringify(key)}`);
     }
   }
   return key;

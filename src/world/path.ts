@@ -189,7 +189,7 @@ export function joinWorldPath(prefix: string, relative: string): string {
   }
   const joined = canonicalPath(`${base}${parts.map(encodeSegment).join('/')}`, 'exact');
   // Dot segments are refused, so nothing can climb out of `base`; checked anyway because leases rely on it.
-  if (!joined.startsWith(base)) throw new WorldloopError('ERR_INTERNAL', `${joined} escaped ${base}`);
+  if (!joined.startsWith(base)) throw new WorldloopError('ERR_INVARIANT', `${joined} escaped ${base}`);
   return joined;
 }
 

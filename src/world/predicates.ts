@@ -1,7 +1,8 @@
 // Predicates are evaluated for real against the world store (DESIGN.md §2): admission ones before a run,
 // success ones against what the run landed. Each failure says what was expected and what was observed.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { assertNever, type Predicate } from '../contracts';
+import { predicateValidatorFor } from './json-schema';
 import { canonicalPath, joinWorldPath } from './path';
 import type { WorldStore } from './world-store';
 
@@ -67,6 +68,12 @@ async function readJson(
 ): Promise<{ ok: true; value: unknown } | { ok: false; why: string }> {
   const entry = await world.stat(path);
   if (!entry) return { ok: false, why: `${path} does not exist` };
+  if (entry.size_bytes > MAX_PREDICATE_DOC_BYTES) {
+    return {
+      ok: false,
+      why: `${path} is ${entry.size_bytes} bytes, above the ${MAX_PREDICATE_DOC_BYTES} a predicate reads`,
+    };
+  }
   const bytes = await world.readBytes(path);
   try {
     return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) };
@@ -75,7 +82,8 @@ async function readJson(
   }
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+/** A document a predicate reads is parsed whole; bigger ones are reported, not read (issue 14 item 9). */
+export const MAX_PREDICATE_DOC_BYTES = 16 * 2 ** 20;
 
 /** Evaluates every predicate; returns the failures (empty when all hold). */
 export async function evaluatePredicates(
@@ -108,8 +116,13 @@ async function evaluateOne(world: WorldReader, p: Predicate, ctx: PredicateConte
       const path = resolvePredicatePath(p.path, ctx.write_prefix);
       const doc = await readJson(world, path);
       if (!doc.ok) return doc.why;
-      const validate = ajv.compile(p.schema);
-      return validate(doc.value) ? undefined : `${path}: ${ajv.errorsText(validate.errors)}`;
+      let validate: ValidateFunction;
+      try {
+        validate = predicateValidatorFor(p.schema);
+      } catch (err) {
+        return `the schema does not compile: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      return validate(doc.value) ? undefined : `${path}: ${errorsText(validate.errors)}`;
     }
     case 'json.path_equals': {
       const path = resolvePredicatePath(p.path, ctx.write_prefix);
@@ -128,6 +141,12 @@ async function evaluateOne(world: WorldReader, p: Predicate, ctx: PredicateConte
     default:
       return assertNever(p);
   }
+}
+
+/** Ajv's errorsText without an Ajv instance: `/a must be integer, /b must …`. */
+function errorsText(errors: readonly ErrorObject[] | null | undefined): string {
+  if (!errors?.length) return 'No errors';
+  return errors.map((e) => `data${e.instancePath} ${e.message ?? 'is invalid'}`).join(', ');
 }
 
 export function describeFailures(failures: readonly PredicateFailure[]): string {

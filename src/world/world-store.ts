@@ -3,10 +3,10 @@
 // ERR_WORLD_CONFLICT. Nothing is ever deleted; a failing predicate quarantines a path with a separate
 // append-only marker, leaving the index entry as it was. Every read re-hashes what it returns, so a blob
 // that rotted on disk surfaces as ERR_DIGEST_MISMATCH instead of as wrong bytes.
-import { createHash, randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import { WorldloopError } from '../contracts/errors';
+import { writeFileAtomic } from '../write-file-atomic';
 import { blake3Hex, canonicalize, createBlake3, hashFile, parseJsonBytes } from '../hashing';
 import { validateKey, type ContentCheck, type ObjectStore, type PutResult } from './object-store';
 import { canonicalPath } from './path';
@@ -224,36 +224,23 @@ export class WorldStore {
       );
     }
     const check = incrementalCheck(entry, entry.path);
-    const tmp = join(dirname(destFile), `.${basename(destFile)}.worldloop-${randomBytes(6).toString('hex')}`);
-    const fh = await open(tmp, 'wx', 0o644);
+    const verifiedCopy = async (fh: FileHandle): Promise<void> => {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        check.update(chunk);
+        await fh.write(chunk);
+      }
+      check.finish();
+      if (check.actual().sha256 !== entry.sha256) {
+        throw new WorldloopError('ERR_DIGEST_MISMATCH', `${entry.path}: sha256 differs from the index entry`);
+      }
+    };
     try {
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          check.update(chunk);
-          await fh.write(chunk);
-        }
-        check.finish();
-        if (check.actual().sha256 !== entry.sha256) {
-          throw new WorldloopError('ERR_DIGEST_MISMATCH', `${entry.path}: sha256 differs from the index entry`);
-        }
-        await fh.sync();
-      } finally {
-        await fh.close();
+      await writeFileAtomic(destFile, verifiedCopy, { exclusive: !options.overwrite });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EEXIST') {
+        throw new WorldloopError('ERR_USAGE', `${destFile} already exists; refusing to overwrite it`);
       }
-      if (options.overwrite) {
-        await rename(tmp, destFile);
-      } else {
-        try {
-          await link(tmp, destFile);
-        } catch (err) {
-          if ((err as { code?: string }).code === 'EEXIST') {
-            throw new WorldloopError('ERR_USAGE', `${destFile} already exists; refusing to overwrite it`);
-          }
-          throw err;
-        }
-      }
-    } finally {
-      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
     return entry;
   }
@@ -264,6 +251,8 @@ export class WorldStore {
     const keys = await this.objects.list(prefixKey(NAMESPACES.index, canonical));
     const entries = await mapLimit(keys, LIST_CONCURRENCY, async (key) => {
       const bytes = await this.objects.get(key);
+      // Retryable on purpose: index records are never deleted, so a listed key that reads as missing is a
+      // backend whose listing ran ahead of its reads; another attempt sees it.
       if (!bytes) throw new WorldloopError('ERR_INTERNAL', `index record ${key} vanished while listing`);
       return parseEntry(bytes, key);
     });
@@ -309,7 +298,7 @@ export class WorldStore {
   private recordKey(name: string): string {
     validateKey(name);
     if (RESERVED_RECORD_ROOTS.has(name.split('/')[0])) {
-      throw new WorldloopError('ERR_INTERNAL', `record name ${name} is inside a reserved namespace`);
+      throw new WorldloopError('ERR_INVARIANT', `record name ${name} is inside a reserved namespace`);
     }
     return name;
   }

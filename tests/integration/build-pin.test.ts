@@ -15,7 +15,7 @@ import { baseCacheDir, buildBaseLayer } from '../../src/build/base-rootfs';
 import { type BuildReport, buildAndPush, compareBuildToPins } from '../../src/build/build-push';
 import { indexBytes } from '../../src/build/image-builder';
 import { assertIndexPlatforms } from '../../src/oci/index-platforms';
-import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci/client';
+import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci';
 import { pinProblems, pinRegistry, readPinnedStates } from '../../src/registry/pin';
 import { integrationEnv } from './env';
 
@@ -73,7 +73,13 @@ describe('worldloop build: multi-arch, reproducible, fail closed', () => {
       const m = await client.getManifest(repository, found.platforms[arch]!);
       expect(m.mediaType).toBe(MEDIA_TYPES.ociManifest);
       const cfg = JSON.parse(
-        new TextDecoder().decode(await client.getBlob(repository, (m.json.config as { digest: string }).digest)),
+        new TextDecoder().decode(
+          await client.getBlob(
+            repository,
+            (m.json.config as { digest: string }).digest,
+            (m.json.config as { size: number }).size,
+          ),
+        ),
       ) as { architecture: string; os: string; created: string; config: { User: string; Entrypoint: string[] } };
       expect(cfg.architecture).toBe(arch);
       expect(cfg.os).toBe('linux');

@@ -4,7 +4,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -341,6 +341,39 @@ describe('docker adapter: adoption', () => {
     expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
   });
 
+  it('the creator still reports adopted: false when the adopter records the outcome first', async () => {
+    // The cold-CI flake (issue 13, item 6): whichever attempt finalises first removes the container; the
+    // other then found it gone, replayed result.json and called itself adopted — the creator included. Here
+    // the creator's view of `wait` lags 2 s behind the engine (a loaded worker), so the adopter always wins.
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const args = await argsFor(`sleep 2\n${WRITE_OUTPUTS}`);
+    const lagging = new Proxy(docker, {
+      get(target, prop, receiver) {
+        if (prop !== 'getContainer') return Reflect.get(target, prop, receiver) as unknown;
+        return (id: string) => {
+          const c = target.getContainer(id);
+          const wait = c.wait.bind(c);
+          return Object.assign(c, {
+            wait: async () => {
+              const r: unknown = await wait();
+              await new Promise((res) => setTimeout(res, 2_000));
+              return r;
+            },
+          });
+        };
+      },
+    });
+    const creator = createDockerAdapter({ docker: lagging, pullRegistry: config().ociRegistry }).invoke(args);
+    await waitForContainer(containerName(args.execution_id));
+    const adopter = await adapter.invoke(args);
+    const created = await creator;
+    expect(adopter.adopted).toBe(true);
+    expect(created.adopted).toBe(false);
+    expect(created.envelope).toEqual(adopter.envelope);
+    expect(await createEvents(args.execution_id, since)).toBe(1);
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+  });
+
   it('a retry after the worker died (kill -9) takes the finished container’s exit code and logs', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     const args = await argsFor(`sleep 1\necho "from the orphan" >&2\n${WRITE_OUTPUTS}`);
@@ -552,5 +585,101 @@ wl-index
     await expectRejectCode(adapter.invoke({ ...base, extra: 1 } as InvokeArgs), 'ERR_USAGE');
     await expectRejectCode(adapter.invoke({ ...base, execution_id: 'not-a-uuid' }), 'ERR_USAGE');
     await expectRejectCode(adapter.invoke({ ...base, mode: 'smoke' } as unknown as InvokeArgs), 'ERR_USAGE');
+  });
+});
+
+describe('docker adapter: disk exhaustion (issue 14, items 1 and 2)', () => {
+  it('a 1 GiB sparse output is refused with ERR_OUTPUT_TOO_LARGE while the container runs', async () => {
+    const args = await argsFor(
+      'mkdir -p "$WL_OUT/outputs"\ntruncate -s 1073741824 "$WL_OUT/outputs/sparse.bin"\nsleep 60',
+    );
+    const started = Date.now();
+    const out = await adapter.invoke(args);
+    const e = errorOf(out);
+    expect(e.code).toBe('ERR_OUTPUT_TOO_LARGE');
+    expect(e.message).toContain('outputs/sparse.bin is 1024.0 MiB, over max_file_bytes 128.0 MiB');
+    expect(out.exit_code).toBeNull();
+    // Killed on the next poll, not at the 30 s deadline nor after the 60 s sleep.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+    expect(existsSync(join(out.out_dir, 'outputs/sparse.bin'))).toBe(false);
+  });
+
+  it('too many files are refused even when the processor exits before the next poll', async () => {
+    const limits = { ...DEFAULT_OUTPUT_LIMITS, max_files: 20 };
+    const args = await argsFor('mkdir -p "$WL_OUT/outputs"\nfor i in $(seq 1 50); do : > "$WL_OUT/outputs/f$i"; done', {
+      runtime: { ...RUNTIME, outputs: limits },
+    });
+    const out = await adapter.invoke(args);
+    const e = errorOf(out);
+    expect(e.code).toBe('ERR_OUTPUT_TOO_LARGE');
+    expect(e.message).toContain('more than 20 files under outputs/');
+    expect(await containersNamed(containerName(args.execution_id))).toEqual([]);
+  });
+
+  it('caps the container log: json-file, max-size and max-file, and a flood stays within the bound', async () => {
+    // ~40 MiB on stderr, then a pause so the log file can be measured before the container is removed.
+    const args = await argsFor(
+      `i=0; while [ $i -lt 40 ]; do head -c 1048576 /dev/zero | tr '\\0' 'x' >&2; echo >&2; i=$((i+1)); done\nsleep 5\n${WRITE_OUTPUTS}`,
+    );
+    const pending = adapter.invoke(args);
+    const info = await waitForContainer(containerName(args.execution_id));
+    expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '8m', 'max-file': '2' } });
+    let logBytes = 0;
+    const until = Date.now() + 20_000;
+    // Sample the log files until the flood is over (the container is then sleeping) or the run ends.
+    while (Date.now() < until) {
+      const dir = info.LogPath.slice(0, info.LogPath.lastIndexOf('/'));
+      const base = info.LogPath.slice(info.LogPath.lastIndexOf('/') + 1);
+      let sum = 0;
+      try {
+        for (const f of await readdir(dir)) if (f.startsWith(base)) sum += (await stat(join(dir, f))).size;
+      } catch {
+        break; // removed with the container
+      }
+      logBytes = Math.max(logBytes, sum);
+      if (
+        (
+          await docker
+            .getContainer(info.Id)
+            .top()
+            .catch(() => undefined)
+        )?.Processes?.some((p: string[]) => p.join(' ').includes('sleep 5'))
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const out = await pending;
+    expect(out.envelope.status).toBe('success');
+    // Two files of at most 8 MiB (json-file rotates at the limit; a line may overshoot by its own length).
+    expect(logBytes).toBeGreaterThan(4 * 2 ** 20);
+    expect(logBytes).toBeLessThanOrEqual(2 * 8 * 2 ** 20 + 4 * 2 ** 20);
+  });
+});
+
+describe('docker adapter: adoption checks the configuration (issue 14, item 8)', () => {
+  it('refuses a planted container with a wrong configuration and removes nothing', async () => {
+    const args = await argsFor(WRITE_OUTPUTS, { mode: 'real', secrets: { OPENAI_API_KEY: PLANTED } });
+    const good = containerCreateOptions(args, imageRef);
+    // Same name, same label, but writable root, an added capability and the host's network.
+    const planted = await docker.createContainer({
+      ...good,
+      Cmd: ['sleep', '60'],
+      HostConfig: { ...good.HostConfig, ReadonlyRootfs: false, CapAdd: ['NET_ADMIN'], NetworkMode: 'host', Binds: [] },
+    });
+    try {
+      const err = await expectRejectCode(adapter.invoke(args), 'ERR_ADOPTION_REFUSED');
+      expect(err.message).toContain('read-only root');
+      expect(err.message).toContain('capabilities added');
+      expect(err.message).toContain('network');
+      expect(err.spec.retryable).toBe(false);
+      const still = await docker.getContainer(planted.id).inspect();
+      expect(still.State.Status).toBe('created');
+      // No secret was written for a container nobody checked.
+      expect(existsSync(join(args.workdir, '..', `secrets-${args.execution_id}`))).toBe(false);
+      expect(existsSync(join(args.workdir, 'result.json'))).toBe(false);
+    } finally {
+      await planted.remove({ force: true });
+    }
   });
 });

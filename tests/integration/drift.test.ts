@@ -16,7 +16,7 @@ import { createDriftActivities } from '../../activities/drift';
 import { ensureDriftSchedule, driftScheduleId } from '../../src/cli/commands/drift';
 import { REPO_ROOT } from '../../src/config';
 import { auditDrift, promote } from '../../src/registry/drift';
-import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci/client';
+import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci';
 import { integrationEnv } from './env';
 
 const run = promisify(execFile);

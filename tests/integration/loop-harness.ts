@@ -1,7 +1,7 @@
 // A real loop for integration tests: the running Temporal dev server, the real Docker engine and the
 // loopback OCI registry, with a private state folder, a private task queue and a private registry folder
 // whose pins come from a real build of the processors (so tests never depend on committed digests).
-import { Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -18,8 +18,7 @@ import { pinRegistry } from '../../src/registry/pin';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker';
 import { openWorld, type World } from '../../src/world';
-import { runProcessor } from '../../workflows';
-import { envelopeOf } from '../../src/cli/commands/run-actions';
+import { runClient, runEnvelope, startRun, type StartedRun } from '../../src/temporal/client';
 
 // Workers log expected failures (the error-path tests) at WARN; keep the test output for real problems.
 try {
@@ -100,10 +99,7 @@ export interface LoopHarness {
   worker: RunningWorker | undefined;
   /** Environment for child processes (CLI, external workers) that must share this harness's setup. */
   env: NodeJS.ProcessEnv;
-  start(request: Partial<RunRequest> & Pick<RunRequest, 'processor_ref' | 'inputs'>): Promise<{
-    execution_id: string;
-    handle: WorkflowHandleWithFirstExecutionRunId;
-  }>;
+  start(request: Partial<RunRequest> & Pick<RunRequest, 'processor_ref' | 'inputs'>): Promise<StartedRun>;
   run(
     request: Partial<RunRequest> & Pick<RunRequest, 'processor_ref' | 'inputs'>,
   ): Promise<{ execution_id: string; envelope: Envelope }>;
@@ -134,13 +130,12 @@ export async function startLoopHarness(
   };
   const cfg = loadConfig(env);
   const temporal = await connectTemporal(cfg);
-  const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
+  const client = runClient(temporal);
   const worker = opts.embeddedWorker === false ? undefined : await startWorker(cfg, temporal);
   const world = openWorld(cfg);
   await world.ledger.createPlan('default', 10_000_000);
 
   const start: LoopHarness['start'] = async (partial) => {
-    const execution_id = uuidv7();
     const request: RunRequest = {
       mode: 'mock',
       plan: 'default',
@@ -148,12 +143,7 @@ export async function startLoopHarness(
       write_prefix: defaultWritePrefix(partial.processor_ref.includes('@') ? partial.processor_ref : 'x/y@1'),
       ...partial,
     };
-    const handle = await client.workflow.start(runProcessor, {
-      taskQueue: cfg.temporal.taskQueue,
-      workflowId: `run/${execution_id}`,
-      args: [{ execution_id, request }],
-    });
-    return { execution_id, handle };
+    return startRun(client, { taskQueue: cfg.temporal.taskQueue, request });
   };
 
   return {
@@ -166,7 +156,7 @@ export async function startLoopHarness(
     start,
     async run(partial) {
       const { execution_id, handle } = await start(partial);
-      return { execution_id, envelope: await envelopeOf(handle) };
+      return { execution_id, envelope: await runEnvelope(handle) };
     },
     async close() {
       await worker?.shutdown();

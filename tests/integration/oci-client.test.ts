@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
-import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci/client';
+import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci';
 import { integrationEnv } from './env';
 
 const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
@@ -30,7 +30,9 @@ describe('OciClient against the loopback registry', () => {
     const repository = repo();
     const parts = await pushConfigAndLayer(client, repository, 'amd64');
     expect(await client.blobExists(repository, parts.layerDigest)).toBe(true);
-    expect(Buffer.from(await client.getBlob(repository, parts.layerDigest))).toEqual(parts.layer);
+    expect(Buffer.from(await client.getBlob(repository, parts.layerDigest, parts.layer.byteLength))).toEqual(
+      parts.layer,
+    );
     // pushing the same blob again is a no-op
     expect((await client.pushBlob(repository, parts.layer, parts.layerDigest)).uploaded).toBe(false);
 
@@ -109,7 +111,7 @@ describe('OciClient against the loopback registry', () => {
     const digest = sha256Digest(data);
     const res = await client.pushBlob(repository, { file }, digest);
     expect(res).toEqual({ digest, size: data.byteLength, uploaded: true });
-    expect(Buffer.from(await client.getBlob(repository, digest))).toEqual(data);
+    expect(Buffer.from(await client.getBlob(repository, digest, data.byteLength))).toEqual(data);
   });
 
   it('maps registry refusals to ERR_OCI with the status and the registry message', async () => {

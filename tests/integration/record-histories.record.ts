@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
-import { envelopeOf } from '../../src/cli/commands/run-actions';
+import { runEnvelope as envelopeOf } from '../../src/temporal/client';
 import { integrationEnv } from './env';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
 

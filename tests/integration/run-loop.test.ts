@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 import { OutputsIndexSchema, ReceiptSchema, type Envelope } from '../../src/contracts';
 import { determinismPath } from '../../src/contracts/write-prefix';
+import { runWorkflowId } from '../../src/contracts/workflow-id';
 import { integrationEnv } from './env';
-import { envelopeOf } from '../../src/cli/commands/run-actions';
+import { runEnvelope } from '../../src/temporal/client';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
 
 const run = promisify(execFile);
@@ -65,7 +66,7 @@ describe('success path', () => {
     // Independent computation: JCS of a one-key object is the compact JSON; BLAKE3 from @noble (not the native backend).
     const independent = bytesToHex(blake3(new TextEncoder().encode(JSON.stringify({ text: inputs.text }))));
     expect(receipt.inputs_hash).toEqual({ hash_schema: 'jcs-blake3-v1', value: independent });
-    expect(receipt.workflow.id).toBe(`run/${execution_id}`);
+    expect(receipt.workflow.id).toBe(runWorkflowId(execution_id));
     expect(receipt.outputs[0]!.blake3).toBe(index.outputs[0]!.blake3);
     expect(receipt.exit_code).toBe(0);
     expect(await containersOf(execution_id)).toEqual([]);
@@ -169,7 +170,7 @@ describe('error paths', () => {
     }
     expect((await containersOf(execution_id)).map((c) => c.State)).toEqual(['running']);
     await handle.cancel();
-    const envelope = await envelopeOf(handle);
+    const envelope = await runEnvelope(handle);
     expectError(envelope, 'ERR_CANCELLED');
     expect(await containersOf(execution_id)).toEqual([]);
     const plan = await h.world.ledger.getPlan('default');

@@ -65,6 +65,13 @@ const PINNED = [
   'ERR_ADAPTER_AUTH',
   'ERR_ADAPTER_QUOTA',
   'ERR_IMAGE_PULL',
+  // OCI client bounds and credential scope (registry)
+  'ERR_OCI_TOO_LARGE',
+  'ERR_OCI_SIZE_MISMATCH',
+  'ERR_OCI_INSECURE_REALM',
+  'ERR_TOOLCHAIN',
+  'ERR_CHARGE_MISMATCH',
+  'ERR_INVARIANT',
   'ERR_TEMPORAL_UNAVAILABLE',
   'ERR_INTERNAL',
 ] as const;

@@ -86,7 +86,7 @@ describe('plans', () => {
     expect(await codeOf(ledger.charge('p', 'e1', 51))).toBe('ERR_BUDGET_EXCEEDED');
     expect((await ledger.charge('p', 'e1', 50)).appended).toBe(true);
     expect((await ledger.charge('p', 'e1', 50)).appended).toBe(false);
-    expect(await codeOf(ledger.charge('p', 'e1', 10))).toBe('ERR_INTERNAL');
+    expect(await codeOf(ledger.charge('p', 'e1', 10))).toBe('ERR_CHARGE_MISMATCH');
     expect((await ledger.release('p', 'e1')).appended).toBe(false); // already settled: compensation is a no-op
     expect(await codeOf(ledger.charge('p', 'ghost', 1))).toBe('ERR_NOT_FOUND');
     await ledger.reserve('p', 'e2', 10);

@@ -6,7 +6,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
-import { OciClient, sha256Digest } from '../../src/oci/client';
+import { OciClient, sha256Digest } from '../../src/oci';
 
 const body = new TextEncoder().encode(
   '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}',

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
-import { formatImageRef, isDigest, parseImageRef, parseRepository, sha256Digest } from '../../src/oci/client';
+import {
+  digestOfRef,
+  formatImageRef,
+  isDigest,
+  isLoopbackHost,
+  isRegistryHost,
+  parseImageRef,
+  parseImageReference,
+  parsePinnedImageRef,
+  parseRepository,
+  pinnedImageProblem,
+  sha256Digest,
+} from '../../src/oci/image-ref';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
@@ -58,5 +70,69 @@ describe('parseImageRef', () => {
     );
     expect(isDigest(D)).toBe(true);
     expect(isDigest(D.toUpperCase())).toBe(false);
+  });
+});
+
+describe('the one image-reference parser', () => {
+  it('parses references with or without a registry host, by Docker’s first-segment rule', () => {
+    expect(parseImageReference(`library/busybox@${D}`)).toEqual({
+      ok: true,
+      ref: { registry: undefined, path: 'library/busybox', tag: undefined, digest: D },
+    });
+    expect(parseImageReference('localhost:5000/a/b:v1')).toEqual({
+      ok: true,
+      ref: { registry: 'localhost:5000', path: 'a/b', tag: 'v1', digest: undefined },
+    });
+    for (const host of ['ghcr.io', '127.0.0.1:5000', 'localhost', 'registry.example.com:443']) {
+      expect(isRegistryHost(host)).toBe(true);
+    }
+    for (const notHost of ['library', 'acme', 'Ghcr.io', '', 'a_b.io']) expect(isRegistryHost(notHost)).toBe(false);
+    expect(parseImageReference('ghcr.io/a//b')).toEqual({ ok: false, why: 'path component "" is not valid' });
+  });
+
+  // The cases the Docker adapter's parsePinnedImage pins (tests/unit/adapters-docker.test.ts), so it can
+  // switch to this parser without a change in what it accepts.
+  it('parsePinnedImageRef accepts what the adapter accepts', () => {
+    expect(parsePinnedImageRef(`ghcr.io/acme/worldloop/text-stats@${D}`)).toEqual({
+      registry: 'ghcr.io',
+      path: 'acme/worldloop/text-stats',
+      repository: 'ghcr.io/acme/worldloop/text-stats',
+      tag: undefined,
+      digest: D,
+    });
+    expect(parsePinnedImageRef(`127.0.0.1:5000/a/b@${D}`).registry).toBe('127.0.0.1:5000');
+    expect(parsePinnedImageRef(`localhost/a@${D}`).registry).toBe('localhost');
+    expect(parsePinnedImageRef(`library/busybox@${D}`)).toMatchObject({ registry: undefined, path: 'library/busybox' });
+  });
+
+  it.each([
+    'busybox',
+    'busybox:latest',
+    `busybox:1.36@${D}`,
+    `127.0.0.1:5000/a/b:tag@${D}`,
+    `a/b@sha256:${'A'.repeat(64)}`,
+    `a/b@sha256:${'a'.repeat(63)}`,
+    `a/b@sha512:${'a'.repeat(64)}`,
+    `A/b@${D}`,
+    '',
+  ])('parsePinnedImageRef refuses %j with ERR_IMAGE_UNPINNED', (ref) => {
+    expect(() => parsePinnedImageRef(ref)).toThrow(/^\[ERR_IMAGE_UNPINNED\]/);
+  });
+
+  it('says why a pin is not one, telling a tag apart', () => {
+    expect(pinnedImageProblem(`ghcr.io/o/r/i@${D}`)).toBeUndefined();
+    expect(pinnedImageProblem('ghcr.io/o/r/i:latest')).toMatch(/is a tag; pins must be digests/);
+    expect(pinnedImageProblem(`ghcr.io/o/r/i:v1@${D}`)).toMatch(/carries a tag beside its digest/);
+    expect(pinnedImageProblem('ghcr.io/o/r/i@sha256:abc')).toMatch(/is not <repository>@sha256:<64 hex>/);
+    expect(digestOfRef(`ghcr.io/o/r/i:v1@${D}`)).toBe(D);
+    expect(digestOfRef('ghcr.io/o/r/i:v1')).toBeUndefined();
+  });
+
+  it('knows loopback hosts, with or without a port', () => {
+    for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.2:8080'])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['ghcr.io', '10.0.0.1:5000', '127.0.0.1.example.com', 'localhost.example.com']) {
+      expect(isLoopbackHost(h)).toBe(false);
+    }
   });
 });

@@ -272,6 +272,12 @@ export async function execute(
 
 export const WORKFLOW = { id: 'run/x', run_id: 'r' };
 
+/** Execute for an already admitted and reserved run; returns Settle's input. */
+export async function upToSettleFrom(env: PhaseEnv, id: string, admitted: AdmitResult, req = request()) {
+  const executed = await execute(env, id, admitted, req);
+  return { executed, settleInput: { execution_id: id, request: req, admitted, executed, workflow: WORKFLOW } };
+}
+
 /** Admit → Reserve → Execute, as the workflow runs them on a cache miss. */
 export async function upToSettle(env: PhaseEnv, id: string, req = request()) {
   const admitted = await admit(env, id, req);
@@ -290,7 +296,12 @@ export async function settle(env: PhaseEnv, id: string, req = request()): Promis
   return inActivity(env.activities.settle, settleInput);
 }
 
-/** Number of blobs in the store (content-addressed objects), to prove a refusal copied nothing. */
+/**
+ * Number of blobs in the store, to prove a refusal copied nothing — not counting the run's kept processor
+ * log (world://artifacts/execution/<id>/logs.jsonl), which Execute keeps whatever staging decides.
+ */
 export async function blobCount(env: PhaseEnv): Promise<number> {
-  return (await env.objects.list('blobs/')).length;
+  const logs = (await env.world.list('world://artifacts/execution/')).filter((e) => e.path.endsWith('/logs.jsonl'));
+  const kept = new Set(logs.map((e) => e.blake3));
+  return (await env.objects.list('blobs/')).filter((key) => !kept.has(key.slice(key.lastIndexOf('/') + 1))).length;
 }

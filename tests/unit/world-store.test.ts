@@ -73,9 +73,9 @@ describe('LocalObjectStore', () => {
 
   it('refuses keys that could escape the root or are not portable', async () => {
     for (const bad of ['', '/abs', 'a/../b', 'a/./b', 'a//b', 'a/b/', 'sp ace', 'a\\b', 'ü', 'x#y']) {
-      expect(await codeOf(() => validateKey(bad)), bad).toBe('ERR_INTERNAL');
+      expect(await codeOf(() => validateKey(bad)), bad).toBe('ERR_INVARIANT');
     }
-    expect(await codeOf(objects.putIfAbsent('../up', bytes('x')))).toBe('ERR_INTERNAL');
+    expect(await codeOf(objects.putIfAbsent('../up', bytes('x')))).toBe('ERR_INVARIANT');
   });
 });
 
@@ -235,7 +235,7 @@ describe('WorldStore', () => {
     expect(await world.putJsonIfAbsent('cache/abc', { other: true })).toBe('exists');
     expect(await world.getJson('cache/abc')).toEqual(rec);
     expect(await world.getJson('cache/none')).toBeUndefined();
-    expect(await codeOf(world.putJsonIfAbsent('plans/x/events/000000000001', {}))).toBe('ERR_INTERNAL');
-    expect(await codeOf(world.putJsonIfAbsent('index/artifacts/x@', {}))).toBe('ERR_INTERNAL');
+    expect(await codeOf(world.putJsonIfAbsent('plans/x/events/000000000001', {}))).toBe('ERR_INVARIANT');
+    expect(await codeOf(world.putJsonIfAbsent('index/artifacts/x@', {}))).toBe('ERR_INVARIANT');
   });
 });

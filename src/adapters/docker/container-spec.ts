@@ -6,6 +6,17 @@ import { CONTAINER_USER, layoutOf } from './host-files';
 
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 export const TMPFS_OPTIONS = 'rw,noexec,nosuid,size=64m';
+/**
+ * Per-container log bound (issue 14, item 2): a processor printing without end must not fill the engine's
+ * disk. json-file works on every dockerd and keeps `docker logs` (our stderr tail) readable; at most
+ * LOG_MAX_FILES files of LOG_MAX_SIZE each are kept.
+ */
+export const LOG_MAX_SIZE = '8m';
+export const LOG_MAX_FILES = 2;
+export const LOG_CONFIG = {
+  Type: 'json-file',
+  Config: { 'max-size': LOG_MAX_SIZE, 'max-file': String(LOG_MAX_FILES) },
+};
 export const LABELS = {
   executionId: 'worldloop.execution_id',
   processorRef: 'worldloop.processor_ref',
@@ -75,6 +86,7 @@ export function containerCreateOptions(
       NanoCpus: Math.round(a.runtime.cpu * 1e9),
       Binds: binds,
       RestartPolicy: { Name: 'no' },
+      LogConfig: LOG_CONFIG,
       AutoRemove: false,
       ...(gpu && gpu[1] !== 'none'
         ? { DeviceRequests: [{ Count: Number(gpu[2] ?? 1), Capabilities: [['gpu']] }] }

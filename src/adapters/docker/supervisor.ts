@@ -3,11 +3,14 @@
 import type Dockerode from 'dockerode';
 import { WorldloopError } from '../../contracts/errors';
 import type { Envelope, EnvelopeMeta } from '../../contracts/schemas';
-import { InvokeArgsSchema, type InvokeArgs, type InvokeControl, type InvokeOutcome } from '../adapter';
+import type { InvokeArgs, InvokeControl, InvokeOutcome } from '../adapter';
+import { parseInvokeArgs } from './invoke-args';
+import { LifecycleCapture } from '../../run-logs/capture';
 import { LogTail } from '../log-tail';
 import { LABELS, containerCreateOptions, containerName, HEARTBEAT_INTERVAL_MS } from './container-spec';
 import type { DockerAdapterDeps } from './deps';
-import { createContainer, ensureImage, inspectContainer, ping, type Inspect } from './engine';
+import { adoptionMismatches, assertAdoptable } from './adoption';
+import { createContainer, ensureImage, inspectContainer, mirrorRef, ping, type Inspect } from './engine';
 import {
   engineError,
   ignoreStatus,
@@ -21,29 +24,17 @@ import {
 import { costFromReceipt, envelopeFor, type ProcessorFileRead } from './envelope';
 import { layoutOf, prepareHostFiles, preparedFor, readProcessorFile, removeSecrets, type Layout } from './host-files';
 import { parsePinnedImage, type PinnedImage } from './image-ref';
+import { checkOutputs, watchOutputs } from './output-watch';
 import { collectTail, followLogs } from './logs';
 import { readResultRecord, writeResultRecord, type ResultRecord, type Termination } from './result-record';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 
 type WaitResult = { ok: true; status: number } | { ok: false; error: unknown };
 
 /** Bounds on what the adapter reads of files the processor wrote. */
 const MAX_RECEIPT_BYTES = 1024 * 1024;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
-
-function parseInvokeArgs(raw: unknown): InvokeArgs {
-  if (raw !== null && typeof raw === 'object' && 'image' in raw && typeof raw.image === 'string') {
-    parsePinnedImage(raw.image);
-  }
-  const parsed = InvokeArgsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(arguments)';
-    throw new WorldloopError('ERR_USAGE', `adapter invoke: ${where}: ${issue.message}`);
-  }
-  return parsed.data;
-}
 
 async function readForEnvelope(path: string, maxBytes: number): Promise<ProcessorFileRead> {
   try {
@@ -63,6 +54,8 @@ export class DockerRun {
   #image!: PinnedImage;
   #paths!: Layout;
   #name = '';
+  /** Which output limit the container passed, once it has. */
+  #limitPassed = '';
 
   constructor(deps: DockerAdapterDeps, args: unknown, ctl: InvokeControl) {
     this.#deps = deps;
@@ -90,9 +83,15 @@ export class DockerRun {
     // Each pass either finishes the run or observes that the container vanished between two engine calls
     // (another attempt finalised it, or someone removed it); a few passes settle every such race.
     for (let pass = 0; pass < 5; pass++) {
+      // A concurrent attempt may have recorded the outcome and removed the container since the last pass:
+      // creating the container again now would run the processor twice.
+      const late = pass > 0 ? await this.#readRecorded() : undefined;
+      if (late) return this.#replay(late);
       const found = await inspectContainer(this.#docker, this.#name);
       if (found) {
         this.#checkOwnership(found);
+        // Before anything is written for it (secrets above all): is it what we would have created?
+        this.#checkAdoptable(found);
         this.#deps.logger?.info(
           { execution_id: this.#args.execution_id, container: this.#name, state: found.State.Status },
           'adopting the existing container of this execution',
@@ -153,6 +152,17 @@ export class DockerRun {
     }
   }
 
+  /** The container's configuration against what this adapter creates: ERR_ADOPTION_REFUSED if it differs. */
+  #checkAdoptable(info: Inspect, mode: 'throw' | 'test' = 'throw'): boolean {
+    const images = [this.#image.ref, mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
+      (r): r is string => r !== undefined,
+    );
+    const expected = containerCreateOptions(this.#args, this.#image.ref, this.#deps.egressNetwork);
+    if (mode === 'test') return adoptionMismatches(info, expected, images).length === 0;
+    assertAdoptable(info, expected, images);
+    return true;
+  }
+
   #prepare(containerId: string): Promise<void> {
     const logger = this.#deps.logger;
     const execution_id = this.#args.execution_id;
@@ -169,7 +179,8 @@ export class DockerRun {
     // A crash between writing the record and removing the container leaves both; finish the clean-up.
     try {
       const left = await inspectContainer(this.#docker, this.#name);
-      if (left?.Config.Labels?.[LABELS.executionId] === this.#args.execution_id) {
+      // Only a container we would have created is ours to remove; anything else stays for a person to see.
+      if (left?.Config.Labels?.[LABELS.executionId] === this.#args.execution_id && this.#checkAdoptable(left, 'test')) {
         await ignoreStatus(this.#docker.getContainer(left.Id).remove({ force: true }), 404, 409);
       }
     } catch {
@@ -243,7 +254,8 @@ export class DockerRun {
     this.#heartbeat({ phase: 'running', container: this.#name, adopted });
 
     const tail = new LogTail();
-    const follow = followLogs(this.#docker, container, tail);
+    const capture = new LifecycleCapture();
+    const follow = followLogs(this.#docker, container, tail, capture.sink());
     let termination: Termination = 'exited';
     if (current.State.Running || current.State.Paused || current.State.Restarting) {
       try {
@@ -254,15 +266,25 @@ export class DockerRun {
       }
     }
     const collected = await collectTail(container, follow, tail);
+    // The processor's lifecycle lines for Execute to keep as the run's log (before the result is recorded,
+    // so a replaying retry finds them); a failure here costs the log, never the run.
+    await capture.save(this.#paths.workdir).catch(() => undefined);
     const final = await inspectContainer(this.#docker, info.Id);
     if (!final) {
+      // Another attempt supervising the same container recorded it first. Who created the container does
+      // not change with who finalised it: the creator still reports adopted: false.
       const recorded = await this.#readRecorded();
-      return recorded ? this.#outcome(recorded, true) : undefined;
+      return recorded ? this.#outcome(recorded, adopted) : undefined;
     }
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
     if (termination === 'exited' && this.#looksTimedOut(final)) termination = 'timeout';
-    return this.#finalise(container, final, termination, collected, adopted);
+    if (termination === 'exited') {
+      // A processor that wrote past a limit and exited before the next poll is refused all the same.
+      const over = await checkOutputs(this.#paths.out, this.#args.runtime.outputs);
+      if (over) [termination, this.#limitPassed] = ['output_limit', over];
+    }
+    return this.#finalise(container, final, termination, collected, adopted, this.#limitPassed);
   }
 
   async #waitPrepared(containerId: string): Promise<string | undefined> {
@@ -305,6 +327,7 @@ export class DockerRun {
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const signal = this.#ctl.signal;
+    const watch = watchOutputs(this.#paths.out, this.#args.runtime.outputs);
     try {
       const reason = await Promise.race<Termination | WaitResult>([
         waited,
@@ -316,6 +339,10 @@ export class DockerRun {
           if (signal.aborted) return resolve('cancelled');
           onAbort = () => resolve('cancelled');
           signal.addEventListener('abort', onAbort, { once: true });
+        }),
+        watch.passed.then((over): Termination => {
+          this.#limitPassed = over;
+          return 'output_limit';
         }),
       ]);
       if (typeof reason === 'object') {
@@ -332,6 +359,7 @@ export class DockerRun {
       if (!after.ok && statusOf(after.error) !== 404) throw engineError(after.error, `wait ${this.#name}`);
       return reason;
     } finally {
+      watch.stop();
       clearInterval(interval);
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
@@ -385,6 +413,8 @@ export class DockerRun {
       envelope,
     };
     await writeResultRecord(this.#paths.result, record);
+    // Refused outputs are never staged; give their disk back now rather than when the workdir goes.
+    if (termination === 'output_limit') await rm(this.#paths.out, { recursive: true, force: true });
     try {
       await ignoreStatus(container.remove({ force: true }), 404, 409);
     } catch (err) {

@@ -3,10 +3,11 @@
 //
 // `hash jcs` writes the canonical bytes and nothing else — no trailing newline — so that
 // `worldloop hash jcs --file x.json | b3sum` gives the same value as `worldloop hash inputs --file x.json`.
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { WorldloopError } from '../../contracts/errors';
 import { canonicalize, hashFile, inputsHash, parseJsonBytes } from '../../hashing/index';
+import { MAX_INPUTS_TEXT_BYTES } from '../../contracts/inputs-limits';
 import { action, printJson } from '../output';
 
 interface SourceOptions {
@@ -14,17 +15,39 @@ interface SourceOptions {
   json?: boolean;
 }
 
-async function readSource(file: string | undefined): Promise<Uint8Array> {
+// Inputs are refused beyond MAX_INPUTS_TEXT_BYTES anyway; other JSON documents get more room. Either way
+// reading stops at the bound, so endless input (a pipe, /dev/zero) cannot hang or exhaust the process.
+const MAX_JCS_TEXT_BYTES = 64 * 1024 * 1024;
+
+async function readSource(file: string | undefined, limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const take = (chunk: Buffer, from: string) => {
+    total += chunk.length;
+    if (total > limit) throw new WorldloopError('ERR_INPUTS', `${from} is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  };
   if (file === undefined) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of process.stdin) take(chunk as Buffer, 'stdin');
     return Buffer.concat(chunks);
   }
+  let handle;
   try {
-    return await readFile(file);
+    handle = await open(file, 'r');
+    if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
   } catch (err) {
+    await handle?.close();
     throw unreadable(file, err);
   }
+  try {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) take(chunk as Buffer, file);
+  } catch (err) {
+    if (err instanceof WorldloopError) throw err;
+    throw unreadable(file, err);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return Buffer.concat(chunks);
 }
 
 function unreadable(path: string, err: unknown): WorldloopError {
@@ -55,7 +78,7 @@ Examples:
     )
     .action(
       action(async (opts: SourceOptions) => {
-        printJson(inputsHash(parseJsonBytes(await readSource(opts.file))));
+        printJson(inputsHash(parseJsonBytes(await readSource(opts.file, MAX_INPUTS_TEXT_BYTES))));
       }),
     );
 
@@ -83,7 +106,7 @@ Examples:
     )
     .action(
       action(async (opts: SourceOptions & { allowLargeNumbers?: boolean }) => {
-        const value = parseJsonBytes(await readSource(opts.file));
+        const value = parseJsonBytes(await readSource(opts.file, MAX_JCS_TEXT_BYTES));
         const text = canonicalize(value, { largeNumbers: opts.allowLargeNumbers ? 'allow' : 'reject' });
         if (opts.json) printJson({ jcs: text });
         else process.stdout.write(text);
@@ -111,6 +134,8 @@ Examples:
       action(async (path: string, opts: { json?: boolean }) => {
         let digests: Awaited<ReturnType<typeof hashFile>>;
         try {
+          // A device or a pipe never ends (/dev/zero): only regular files have a digest worth printing.
+          if (!(await stat(path)).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
           digests = await hashFile(path);
         } catch (err) {
           throw unreadable(path, err);

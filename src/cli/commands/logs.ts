@@ -7,6 +7,7 @@ import { connectDocker, containerName } from '../../adapters';
 import { demuxBuffer } from '../../adapters/log-tail';
 import { config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
+import { runWorkflowId } from '../../contracts/workflow-id';
 import { defaultRedactor } from '../../log';
 import { followRunLogs, runLogsPath } from '../../run-logs';
 import { connectTemporal } from '../../temporal';
@@ -46,7 +47,7 @@ export async function logsCommand(executionId: string, opts: LogsOptions): Promi
   const temporal = await connectTemporal(cfg);
   try {
     const client = new Client({ connection: temporal.connection, namespace: temporal.namespace });
-    const handle = client.workflow.getHandle(`run/${executionId}`);
+    const handle = client.workflow.getHandle(runWorkflowId(executionId));
     const closed = async () => {
       try {
         return (await handle.describe()).status.name !== 'RUNNING';
