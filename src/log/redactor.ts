@@ -4,7 +4,7 @@
 // error stacks and causes, keys — reaches a stream without passing through here.
 import { WorldloopError } from '../contracts/errors';
 import { REDACTED, isSensitiveKey, redactCredentialPatterns } from './patterns';
-import { encodedForms } from './secret-forms';
+import { encodedForms } from '../contracts/secret-forms';
 
 /**
  * Registered values shorter than this (or inside the "[REDACTED]" marker) are refused: register throws

@@ -2,7 +2,7 @@
 // but this bundle, and the control plane's logger is not the processor's business (eslint fences it).
 // One line per event on stderr; the adapter collects them. Redaction happens on the serialised line, so
 // no field, nested value or error message can carry a secret value that the kit read.
-import { encodedForms } from '../log/secret-forms';
+import { encodedForms } from '../contracts/secret-forms';
 
 export const LIFECYCLE_EVENTS = [
   'execution.start',

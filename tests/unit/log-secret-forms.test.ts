@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { REDACTED, Redactor } from '../../src/log';
-import { encodedForms } from '../../src/log/secret-forms';
+import { encodedForms } from '../../src/contracts/secret-forms';
 import { KitLogger } from '../../src/processor-kit/log';
 import { secretLeaks } from './helpers/secret-leaks';
 

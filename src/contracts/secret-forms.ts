@@ -1,7 +1,7 @@
 // The spellings a secret value takes once something has encoded it: a provider that echoes the key
 // base64-encoded in an error body, a client library that hex-dumps a header, a URL that percent-encodes
 // it. Pure (no pino, no I/O), so the control-plane redactor and the processor kit inside an image use the
-// same list.
+// same list. In src/contracts because it is pure and both src/log and the kit may import contracts.
 //
 // Base64 is the subtle one: a secret embedded in a longer byte stream ("Authorization: Basic " +
 // base64("user:" + key)) does not start on a 3-byte boundary, so its characters differ with the byte
