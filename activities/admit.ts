@@ -68,7 +68,7 @@ export function makeAdmit(deps: ActivityDeps) {
     // Mock mode never has a network, whatever the registry says (DESIGN.md §7).
     const network = request.mode === 'mock' ? 'none' : runtime.network;
     const secret_names = request.mode === 'real' ? [...entry.secrets.required].sort() : [];
-    // Declared settings only, from this worker's environment (ADR 0005). Set ones change behaviour, so their
+    // Declared settings only, from this worker's environment (ADR 0009). Set ones change behaviour, so their
     // digest joins the fingerprint and the cache key; with none set both stay as they were.
     const config = resolveProcessorConfig(entry.ref, entry.config, deps.processorConfigEnv);
     const configured = Object.keys(config).length > 0;

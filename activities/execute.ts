@@ -36,7 +36,7 @@ export function makeExecute(deps: ActivityDeps) {
         secrets,
         env_fingerprint: admitted.env_fingerprint,
         workdir,
-        // Declared, validated processor settings (ADR 0005); the adapter writes them to /work/config.json.
+        // Declared, validated processor settings (ADR 0009); the adapter writes them to /work/config.json.
         ...(admitted.config ? { config: admitted.config } : {}),
       },
       {

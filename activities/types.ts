@@ -68,7 +68,7 @@ export interface AdmitResult {
   use_cache: boolean;
   reserve_micro: number;
   secret_names: string[];
-  /** The processor settings this run gets in /work/config.json (ADR 0005); absent when none is set. */
+  /** The processor settings this run gets in /work/config.json (ADR 0009); absent when none is set. */
   config?: ConfigValues;
   success_predicates: Predicate[];
   /** Present on a verified cache hit. */

@@ -94,7 +94,7 @@ export interface Config {
    */
   readonly egressNetwork: string | undefined;
   /**
-   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0005) by
+   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0009) by
    * resolveProcessorConfig; only the names an entry declares are ever looked at.
    */
   readonly processorConfigEnv: Readonly<Record<string, string | undefined>>;

@@ -1,4 +1,4 @@
-// The worker side of a registry entry's `config` section (ADR 0005): reads each declared setting from the
+// The worker side of a registry entry's `config` section (ADR 0009): reads each declared setting from the
 // worker's environment (Config.processorConfigEnv; only src/config.ts looks at process.env), checks it
 // against its declared form and returns declared names only. Unset settings are left out, so the
 // processor applies its own default and the run's env_fingerprint stays what it was before settings

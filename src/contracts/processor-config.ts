@@ -1,4 +1,4 @@
-// The `config` section of a registry entry (ADR 0005): the non-secret settings a processor reads (a provider
+// The `config` section of a registry entry (ADR 0009): the non-secret settings a processor reads (a provider
 // base URL, an organisation id, a timeout), the form each value must have, and where the worker takes it
 // from. Only declared names reach the container, as /work/config.json; a value that is set changes the
 // run's env_fingerprint and so its cache key. Secrets never travel this way: they stay under `secrets` and

@@ -255,7 +255,7 @@ export const RegistryEntrySchema = z.strictObject({
   secrets: z
     .strictObject({ required: z.array(SecretNameSchema).default([]), optional: z.array(SecretNameSchema).default([]) })
     .default({ required: [], optional: [] }),
-  /** Non-secret settings the processor reads, and where the worker takes them from (ADR 0005). */
+  /** Non-secret settings the processor reads, and where the worker takes them from (ADR 0009). */
   config: ProcessorConfigSchema.default({}),
   inputs: z.record(z.string(), z.unknown()),
   outputs: z.array(z.string().min(1)).min(1),

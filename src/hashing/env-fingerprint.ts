@@ -17,7 +17,7 @@ export const ENV_FINGERPRINT_KEYS = [
 ] as const;
 export type EnvFingerprintKey = (typeof ENV_FINGERPRINT_KEYS)[number];
 /**
- * Keys printed only when given (ADR 0005): `config` is the digest of the processor settings a run was given.
+ * Keys printed only when given (ADR 0009): `config` is the digest of the processor settings a run was given.
  * A run without settings keeps exactly the fingerprint (and cache key) it had before the key existed.
  */
 export const OPTIONAL_ENV_FINGERPRINT_KEYS = ['config'] as const;

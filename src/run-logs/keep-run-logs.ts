@@ -65,7 +65,7 @@ function withoutOmissionMarks(text: string): string {
     .join('\n');
 }
 
-export type KeptRunLogs = { status: 'created' | 'kept_before'; lines: number; note: boolean };
+export type KeptRunLogs = { status: 'created' | 'kept_before' | 'empty'; lines: number; note: boolean };
 
 export async function keepRunLogs(
   deps: KeepRunLogsDeps,
@@ -79,6 +79,9 @@ export async function keepRunLogs(
   const tail = capture === undefined ? source.stderr_tail : withoutOmissionMarks(source.stderr_tail);
   const text = capture === undefined ? tail : `${capture}\n${tail}`;
   const selected = selectLifecycleLines(text, deps.redactLine);
+  // A container that printed no lifecycle line (an image that is not built on the kit, a start failure)
+  // leaves no artifact rather than an empty one: `worldloop logs` then says there is no log.
+  if (selected.lines.length === 0 && selected.note === undefined) return { status: 'empty', lines: 0, note: false };
   const body = [...selected.lines, ...(selected.note ? [selected.note] : [])].map((l) => `${l}\n`).join('');
   const blob = await deps.world.putBlob(new TextEncoder().encode(body));
   let bound: 'created' | 'unchanged';

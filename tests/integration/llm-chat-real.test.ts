@@ -5,7 +5,7 @@
 // overridden to "false" for this harness only): the provider is a local fake, and no real key exists.
 //
 // Covers: settings reach the container (OPENAI_BASE_URL, OPENAI_ORGANIZATION, OPENAI_TIMEOUT_MS from the
-// worker's environment, ADR 0005); 200, 401, 429 with Retry-After (waited out, and too long), 500, and a
+// worker's environment, ADR 0009); 200, 401, 429 with Retry-After (waited out, and too long), 500, and a
 // slow answer past the timeout; and the canary of issue 13 item 4: a provider that echoes the key
 // base64-, hex- and percent-encoded leaves it nowhere — CLI output, worker log, Temporal history, the dev
 // server's SQLite files, result.json, the world store.
@@ -24,6 +24,7 @@ import type { Envelope } from '../../src/contracts';
 import { createLogger, defaultRedactor } from '../../src/log';
 import { OciClient } from '../../src/oci/client';
 import { pinRegistry } from '../../src/registry/pin';
+import { runHandle } from '../../src/temporal/client';
 import { startWorker, type RunningWorker } from '../../src/temporal/worker';
 import { secretLeaks } from '../unit/helpers/secret-leaks';
 import { integrationEnv } from './env';
@@ -298,7 +299,7 @@ describe('canary: a provider that echoes the key encoded leaves it nowhere', () 
       'worker log': [workerLog],
     };
 
-    const handle = h.client.workflow.getHandle(`run/${executionId!}`);
+    const handle = runHandle(h.client, executionId!);
     const history = historyToJSON(await handle.fetchHistory());
     places['Temporal history (events, failure messages, stack traces, decoded payloads)'] = [
       history,

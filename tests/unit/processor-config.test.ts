@@ -1,4 +1,4 @@
-// Processor settings (ADR 0005): the registry's `config` section, the worker-side resolver that reads
+// Processor settings (ADR 0009): the registry's `config` section, the worker-side resolver that reads
 // declared names only and checks their form, the optional `config` key of env_fingerprint, and Admit
 // carrying the settings to Execute with their digest in the fingerprint and the cache key.
 import { describe, expect, it } from 'vitest';

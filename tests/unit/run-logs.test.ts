@@ -164,6 +164,15 @@ describe('keepRunLogs', () => {
     expect(eventsIn(await read())).toEqual(['execution.start', 'storage.write', 'execution.settle']);
   });
 
+  it('leaves no artifact when the container printed no lifecycle line', async () => {
+    expect(await keepRunLogs(deps(), run, { stderr_tail: 'plain text only' })).toEqual({
+      status: 'empty',
+      lines: 0,
+      note: false,
+    });
+    expect(await world.stat(runLogsPath(ID))).toBeUndefined();
+  });
+
   it('keepExecutionLogs logs a store failure instead of failing the run', async () => {
     const broken = {
       putBlob: () => Promise.reject(new Error('disk full')),
