@@ -114,13 +114,25 @@ export default tseslint.config(
     // Input validation against a processor's JSON Schema is a contract too (docs/adr/0004): Ajv is pure
     // (no I/O) but compiles with `new Function`, so this module is kept out of src/contracts/index.ts and
     // the workflow fence forbids it.
-    files: ['src/contracts/inputs-schema.ts'],
+    // Its regexes run on RE2 (re2js, linear time: docs/adr/0007), so src/contracts/linear-regexp.ts shares
+    // the exception.
+    files: ['src/contracts/inputs-schema.ts', 'src/contracts/linear-regexp.ts'],
     rules: {
       'no-restricted-imports': fence([
         {
-          regex: '^(?!zod$|ajv$|ajv/dist/2020\\.js$|ajv-formats$|\\./)',
-          message: 'src/contracts/inputs-schema.ts imports only zod, Ajv and contracts.',
+          regex: '^(?!zod$|ajv$|ajv/dist/2020\\.js$|ajv/dist/types/index\\.js$|ajv-formats$|re2js$|\\./)',
+          message: 'The JSON Schema compiler imports only zod, Ajv, re2js and contracts.',
         },
+      ]),
+    },
+  },
+  {
+    // The linear-time regex engine those schemas compile with on the worker and in registry validation
+    // (docs/adr/0007): pure JavaScript RE2, no I/O.
+    files: ['src/contracts/linear-regexp.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        { regex: '^(?!ajv$|re2js$|\\./)', message: 'src/contracts/linear-regexp.ts imports only Ajv types and re2js.' },
       ]),
     },
   },
@@ -216,13 +228,17 @@ export default tseslint.config(
   {
     // The processor kit is bundled into every processor image, so it takes only pure code: contracts, hashing
     // and the pure WorldPath grammar (path, path-decode, path-fold, path-duplicates: no I/O, no Node built-ins),
-    // which outputs must be checked with exactly as Settle checks them. The world store and ledger stay out.
+    // which outputs must be checked with exactly as Settle checks them; and src/log/secret-forms (pure: the
+    // encoded spellings of a secret), so the kit's own log lines hide a key in every encoding the control
+    // plane's redactor does. The world store, the ledger and pino stay out.
     files: ['src/processor-kit/**/*.ts'],
     rules: {
       'no-restricted-imports': fence([
         {
-          regex: '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|world/path(?:-decode|-fold|-duplicates)?$)',
-          message: 'The processor kit imports only src/contracts, src/hashing and the pure src/world/path* modules.',
+          regex:
+            '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|world/path(?:-decode|-fold|-duplicates)?$|log/secret-forms$)',
+          message:
+            'The processor kit imports only src/contracts, src/hashing, the pure src/world/path* modules and src/log/secret-forms.',
         },
         temporalPackages('Processors never import the control plane.'),
         controlPlanePackages('Processors never import the control plane.'),

@@ -3,7 +3,8 @@
 // here once and carried in the history, so retries and replays see the same facts.
 import { WorldloopError, type Predicate, type RegistryEntry } from '../src/contracts';
 import { assertModeSafe } from '../src/contracts/mode';
-import { cacheKey, envFingerprint, inputsHash } from '../src/hashing';
+import { blake3Hex, cacheKey, canonicalizeToBytes, envFingerprint, inputsHash } from '../src/hashing';
+import { resolveProcessorConfig } from '../src/processor-config';
 import { compileInputsSchema, type InputsValidator } from '../src/processor-kit';
 import { pinnedImage } from '../src/registry';
 import { canonicalPath } from '../src/world';
@@ -67,6 +68,10 @@ export function makeAdmit(deps: ActivityDeps) {
     // Mock mode never has a network, whatever the registry says (DESIGN.md §7).
     const network = request.mode === 'mock' ? 'none' : runtime.network;
     const secret_names = request.mode === 'real' ? [...entry.secrets.required].sort() : [];
+    // Declared settings only, from this worker's environment (ADR 0009). Set ones change behaviour, so their
+    // digest joins the fingerprint and the cache key; with none set both stay as they were.
+    const config = resolveProcessorConfig(entry.ref, entry.config, deps.processorConfigEnv);
+    const configured = Object.keys(config).length > 0;
     const env_fingerprint = envFingerprint({
       adapter: request.adapter,
       cpu: String(runtime.cpu),
@@ -77,6 +82,7 @@ export function makeAdmit(deps: ActivityDeps) {
       platform: `linux/${deps.platform}`,
       secrets: secret_names,
       timeout_s: String(runtime.timeout_s),
+      ...(configured ? { config: `blake3:${blake3Hex(canonicalizeToBytes(config))}` } : {}),
     });
     const image_digest = digestOf(image);
     const key = cacheKey({
@@ -106,6 +112,7 @@ export function makeAdmit(deps: ActivityDeps) {
       use_cache,
       reserve_micro: entry.cost.reserve_micro,
       secret_names,
+      ...(configured ? { config } : {}),
       success_predicates: [...entry.predicates.success, ...(request.predicates?.success ?? [])],
       ...(cache_hit ? { cache_hit } : {}),
     };

@@ -1,8 +1,9 @@
 // The one place the phase activities are assembled from their dependencies (STYLE.md: dependency
 // injection by factory). Each activity converts what it throws into an ApplicationFailure whose type is
 // the catalogue code, so Temporal retries exactly the retryable codes and the workflow can read the code.
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { failureFrom } from '../src/contracts';
+import { defaultRedactor } from '../src/log';
 import { phaseObserver } from '../src/metrics';
 import { makeAdmit } from './admit';
 import type { ActivityDeps } from './deps';
@@ -27,7 +28,7 @@ function phase<I, O>(deps: ActivityDeps, name: string, fn: (input: I) => Promise
       log.info({ event: 'phase.end', ok: true, ms: Math.round(performance.now() - started) }, `${name} finished`);
       return out;
     } catch (err) {
-      const failure = failureFrom(err);
+      const failure = redacted(failureFrom(err));
       observe({ ok: false, code: failure.type ?? 'unknown', nonRetryable: failure.nonRetryable === true });
       log.warn(
         { event: 'phase.end', ok: false, code: failure.type, ms: Math.round(performance.now() - started) },
@@ -36,6 +37,24 @@ function phase<I, O>(deps: ActivityDeps, name: string, fn: (input: I) => Promise
       throw failure;
     }
   };
+}
+
+/**
+ * The failure's message becomes the history's failure message and the first line of its stack trace: a
+ * processor message that quotes a provider must not carry a secret there in any encoding. The redactor is
+ * the process-wide one the secret resolver registers every value it hands out into.
+ */
+function redacted(failure: ApplicationFailure): ApplicationFailure {
+  const message = defaultRedactor.redactString(failure.message);
+  if (message === failure.message && !defaultRedactor.containsSecret(JSON.stringify(failure.details ?? null))) {
+    return failure;
+  }
+  return ApplicationFailure.create({
+    type: failure.type ?? undefined,
+    nonRetryable: failure.nonRetryable ?? undefined,
+    message,
+    details: defaultRedactor.redactValue(failure.details ?? undefined) as unknown[] | undefined,
+  });
 }
 
 export function createActivities(deps: ActivityDeps) {

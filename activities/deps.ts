@@ -24,6 +24,8 @@ export interface ActivityDeps {
   leases: Leases;
   adapters: Partial<Record<AdapterName, Adapter>>;
   secretsFor(mode: Mode): SecretResolver;
+  /** Where declared processor settings are read (Config.processorConfigEnv; ADR 0009). */
+  processorConfigEnv: Readonly<Record<string, string | undefined>>;
   /** A host folder owned by one execution, stable across retries of Execute. */
   workdirFor(executionId: string): string;
   flights: FlightOwnerProbe;

@@ -36,6 +36,8 @@ export function makeExecute(deps: ActivityDeps) {
         secrets,
         env_fingerprint: admitted.env_fingerprint,
         workdir,
+        // Declared, validated processor settings (ADR 0009); the adapter writes them to /work/config.json.
+        ...(admitted.config ? { config: admitted.config } : {}),
       },
       {
         signal: ctx.cancellationSignal,

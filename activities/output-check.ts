@@ -88,7 +88,7 @@ export function checkLimits(files: readonly TreeFile[], limits: Runtime['outputs
   }
 }
 
-function parseReceipt(raw: unknown, ctx: CheckContext): ProcessorReceipt {
+function parseReceipt(raw: unknown, ctx: Omit<CheckContext, 'limits'>): ProcessorReceipt {
   const parsed = ProcessorReceiptSchema.safeParse(raw);
   if (!parsed.success)
     throw new WorldloopError('ERR_OUTPUT_INVALID', 'receipt.json is missing or does not match the schema');
@@ -159,9 +159,10 @@ export function matchDigest(planned: PlannedOutput, actual: { blake3: string; sh
 
 /** Settle's re-check of a staging manifest read back from the world: the same rules, on recorded facts. */
 export function verifyManifest(raw: unknown, ctx: Omit<CheckContext, 'limits'>): StagingManifest {
-  const index = OutputsIndexSchema.safeParse({ outputs: (raw as { outputs?: unknown } | null)?.outputs });
+  const fields = (raw ?? {}) as { outputs?: unknown; receipt?: unknown };
+  const index = OutputsIndexSchema.safeParse({ outputs: fields.outputs });
   if (!index.success) throw new WorldloopError('ERR_DIGEST_MISMATCH', 'the staging manifest is malformed');
-  const receipt = parseReceipt((raw as { receipt?: unknown }).receipt, ctx as CheckContext);
+  const receipt = parseReceipt(fields.receipt, ctx);
   assertNoDuplicates(index.data.outputs.map((o) => o.path));
   for (const o of index.data.outputs) {
     if (!o.path.startsWith(`${ctx.write_prefix}outputs/`)) {

@@ -68,7 +68,11 @@ async function readManifest(deps: ActivityDeps, input: SettleInput): Promise<Sta
   if (staging.manifest.size_bytes > max) {
     throw new WorldloopError('ERR_OUTPUT_TOO_LARGE', `the staging manifest is ${staging.manifest.size_bytes} bytes`);
   }
-  const raw = parseJsonBytes(await deps.world.readBlob(staging.manifest.blake3));
+  const bytes = await deps.world.readBlob(staging.manifest.blake3);
+  if (bytes.byteLength !== staging.manifest.size_bytes) {
+    throw new WorldloopError('ERR_DIGEST_MISMATCH', `the staging manifest is not ${staging.manifest.size_bytes} bytes`);
+  }
+  const raw = parseJsonBytes(bytes);
   return verifyManifest(raw, {
     execution_id: input.execution_id,
     write_prefix: input.admitted.write_prefix,

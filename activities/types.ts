@@ -10,6 +10,7 @@ import type {
   RunRequest,
   Runtime,
 } from '../src/contracts';
+import type { ConfigValues } from '../src/contracts/processor-config';
 
 export const PHASES = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -67,6 +68,8 @@ export interface AdmitResult {
   use_cache: boolean;
   reserve_micro: number;
   secret_names: string[];
+  /** The processor settings this run gets in /work/config.json (ADR 0009); absent when none is set. */
+  config?: ConfigValues;
   success_predicates: Predicate[];
   /** Present on a verified cache hit. */
   cache_hit?: CacheRecord;

@@ -45,7 +45,10 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   DOCKER_HOST: z.string().optional(),
   PATH: z.string().optional(),
-  OPENAI_BASE_URL: z.string().url().optional(),
+  WORLDLOOP_EGRESS_NETWORK: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker network name')
+    .optional(),
   // The Modal adapter's own credentials (never processor secrets); the SDK also reads these names itself.
   MODAL_TOKEN_ID: z.string().min(1).optional(),
   MODAL_TOKEN_SECRET: z.string().min(1).optional(),
@@ -85,7 +88,16 @@ export interface Config {
   readonly ociRegistry: string;
   /** Credentials for pushing/pulling at `host` only (never sent to another registry). */
   readonly ociAuth: { host: string; username: string; password: string } | undefined;
-  readonly openaiBaseUrl: string | undefined;
+  /**
+   * The Docker network real-mode runs with `network: egress` join (WORLDLOOP_EGRESS_NETWORK). Unset, the
+   * adapter's default `bridge`, which a dockerd started with --bridge=none does not have.
+   */
+  readonly egressNetwork: string | undefined;
+  /**
+   * Where declared processor settings are read (registry `config.<NAME>.from.env`, ADR 0009) by
+   * resolveProcessorConfig; only the names an entry declares are ever looked at.
+   */
+  readonly processorConfigEnv: Readonly<Record<string, string | undefined>>;
   /** The Modal adapter's configuration; its token is read here and handed to the ModalClient only. */
   readonly modal: {
     readonly tokenId: string | undefined;
@@ -144,7 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.WORLDLOOP_OCI_USERNAME && e.WORLDLOOP_OCI_PASSWORD
         ? { host: e.WORLDLOOP_OCI_AUTH_HOST, username: e.WORLDLOOP_OCI_USERNAME, password: e.WORLDLOOP_OCI_PASSWORD }
         : undefined,
-    openaiBaseUrl: e.OPENAI_BASE_URL,
+    egressNetwork: e.WORLDLOOP_EGRESS_NETWORK,
+    processorConfigEnv: Object.freeze({ ...env }),
     modal: {
       tokenId: e.MODAL_TOKEN_ID,
       tokenSecret: e.MODAL_TOKEN_SECRET,

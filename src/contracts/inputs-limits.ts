@@ -21,7 +21,7 @@ export const MAX_INPUTS_TEXT_BYTES = 4 * MAX_INPUTS_BYTES;
 /**
  * A member named `__proto__` is an own data property after JSON.parse but vanishes (or becomes a
  * prototype) under plain assignment, object spreads into fresh objects and zod records, so the hash, the
- * schema check and the processor would each see a different object. Refused everywhere (ADR 0005).
+ * schema check and the processor would each see a different object. Refused everywhere (ADR 0006).
  */
 export const FORBIDDEN_MEMBER_NAMES: readonly string[] = ['__proto__'];
 

@@ -1,13 +1,12 @@
 // Input validation against a processor's JSON Schema (the registry entry's `inputs`). A contract, not a kit
 // detail: the container (the kit), the control plane (Admit) and registry validation (do the schemas
-// compile?) must all use this one dialect, so they refuse exactly the same inputs (docs/adr/0005).
+// compile?) must all use this one dialect, so they refuse exactly the same inputs (docs/adr/0004).
 // Not re-exported from src/contracts/index.ts: workflows import that index, and Ajv compiles with
 // `new Function`, which has no place in the workflow sandbox.
 // Dialect: JSON Schema 2020-12 (Ajv2020, as Admit and the predicates use); registry schemas stay in the
 // subset draft-07 and 2020-12 agree on and carry no `$schema`.
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { RegExpEngine } from 'ajv/dist/types/index.js';
 import addFormats from 'ajv-formats';
 import { WorldloopError } from './errors';
 
@@ -30,7 +29,7 @@ function describe(e: ErrorObject): string {
 export function compileInputsSchema(
   schema: Record<string, unknown>,
   label = 'inputs',
-  options: { regExp?: RegExpEngine } = {},
+  options: { regExp?: CodeOptions['regExp'] } = {},
 ): InputsValidator {
   // The worker and the registry pass a linear-time engine (./linear-regexp.ts); the container keeps V8's.
   const code = options.regExp ? { regExp: options.regExp } : {};

@@ -3,10 +3,10 @@
 // (re2js: pure JavaScript, no native build) matches in time linear in the input, and refuses at compile
 // time what it cannot match that way (backreferences, lookaround) — so the registry refuses such a
 // pattern when it loads. Pure: no I/O. Not re-exported from ./index.ts (workflows import that index).
-import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import type { CodeOptions } from 'ajv';
 import { RE2JS } from 're2js';
 
-export const linearRegExp: RegExpEngine = Object.assign(
+export const linearRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
   (pattern: string, flags: string) => {
     const re = RE2JS.compile(pattern);
     // Ajv keys compiled patterns by toString(): it must differ per pattern, as a RegExp's does.

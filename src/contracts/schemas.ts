@@ -3,6 +3,7 @@
 // key at a boundary is a mistake to report, not to ignore.
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors';
+import { ProcessorConfigSchema } from './processor-config';
 
 export const MODES = ['mock', 'real'] as const;
 export const ModeSchema = z.enum(MODES);
@@ -254,6 +255,8 @@ export const RegistryEntrySchema = z.strictObject({
   secrets: z
     .strictObject({ required: z.array(SecretNameSchema).default([]), optional: z.array(SecretNameSchema).default([]) })
     .default({ required: [], optional: [] }),
+  /** Non-secret settings the processor reads, and where the worker takes them from (ADR 0009). */
+  config: ProcessorConfigSchema.default({}),
   inputs: z.record(z.string(), z.unknown()),
   outputs: z.array(z.string().min(1)).min(1),
   predicates: PredicateSetSchema.default({ admission: [], success: [] }),

@@ -16,16 +16,28 @@ export const ENV_FINGERPRINT_KEYS = [
   'timeout_s',
 ] as const;
 export type EnvFingerprintKey = (typeof ENV_FINGERPRINT_KEYS)[number];
+/**
+ * Keys printed only when given (ADR 0009): `config` is the digest of the processor settings a run was given.
+ * A run without settings keeps exactly the fingerprint (and cache key) it had before the key existed.
+ */
+export const OPTIONAL_ENV_FINGERPRINT_KEYS = ['config'] as const;
 
 type Scalar = string | number | boolean;
 export type EnvFingerprintFields = { readonly [K in Exclude<EnvFingerprintKey, 'secrets'>]: Scalar } & {
   /** Secret names only, never values. */
   readonly secrets: readonly string[];
+  readonly config?: Scalar;
 };
 /** What parseEnvFingerprint gives back: the scalars as their printed strings. */
-export type ParsedEnvFingerprint = { [K in Exclude<EnvFingerprintKey, 'secrets'>]: string } & { secrets: string[] };
+export type ParsedEnvFingerprint = { [K in Exclude<EnvFingerprintKey, 'secrets'>]: string } & {
+  secrets: string[];
+  config?: string;
+};
 
-const KNOWN = new Set<string>(ENV_FINGERPRINT_KEYS);
+const KNOWN = new Set<string>([...ENV_FINGERPRINT_KEYS, ...OPTIONAL_ENV_FINGERPRINT_KEYS]);
+const OPTIONAL = new Set<string>(OPTIONAL_ENV_FINGERPRINT_KEYS);
+// Every key in print order (sorted), required and optional together.
+const PRINT_ORDER = [...KNOWN].sort();
 
 const bad = (detail: string): WorldloopError => new WorldloopError('ERR_INPUTS', `env_fingerprint: ${detail}`);
 
@@ -55,9 +67,12 @@ export function envFingerprint(fields: EnvFingerprintFields): string {
   const rec = fields as unknown as Record<string, unknown>;
   const unknown = Object.keys(rec).filter((k) => !KNOWN.has(k));
   if (unknown.length > 0) throw bad(`unknown key(s) ${unknown.join(', ')}`);
-  return ENV_FINGERPRINT_KEYS.map((key) => {
-    if (!Object.prototype.hasOwnProperty.call(rec, key) || rec[key] === undefined) throw bad(`missing key ${key}`);
-    return `${key}=${key === 'secrets' ? printSecrets(rec[key]) : printScalar(key, rec[key])}`;
+  return PRINT_ORDER.flatMap((key) => {
+    if (!Object.prototype.hasOwnProperty.call(rec, key) || rec[key] === undefined) {
+      if (OPTIONAL.has(key)) return [];
+      throw bad(`missing key ${key}`);
+    }
+    return [`${key}=${key === 'secrets' ? printSecrets(rec[key]) : printScalar(key, rec[key])}`];
   }).join(';');
 }
 

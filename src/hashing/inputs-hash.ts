@@ -9,7 +9,7 @@ export const HASH_SCHEMA = 'jcs-blake3-v1' as const;
 
 export function inputsHash(inputs: unknown): InputsHash {
   // The same limits the CLI checks before it starts anything, so Admit and the processor kit (both hash
-  // through here) refuse exactly what the CLI refuses — among them a `__proto__` member (ADR 0005).
+  // through here) refuse exactly what the CLI refuses — among them a `__proto__` member (ADR 0006).
   checkInputsLimits(inputs);
   return { hash_schema: HASH_SCHEMA, value: blake3Hex(canonicalizeToBytes(inputs)) };
 }

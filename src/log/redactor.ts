@@ -4,6 +4,7 @@
 // error stacks and causes, keys — reaches a stream without passing through here.
 import { WorldloopError } from '../contracts/errors';
 import { REDACTED, isSensitiveKey, redactCredentialPatterns } from './patterns';
+import { encodedForms } from '../contracts/secret-forms';
 
 /**
  * Registered values shorter than this (or inside the "[REDACTED]" marker) are refused: register throws
@@ -19,6 +20,11 @@ export class Redactor {
   readonly #values = new Set<string>();
   /** Every textual form of every registered value, longest first so overlapping values redact fully. */
   #needles: readonly string[] = [];
+  /**
+   * One scan for "does any form occur at all", so the common line (no secret) costs one regex pass rather
+   * than one substring search per form. Undefined until something is registered.
+   */
+  #anyNeedle: RegExp | undefined;
 
   /** The number of distinct values registered. */
   get size(): number {
@@ -27,7 +33,8 @@ export class Redactor {
 
   /**
    * Remembers a secret value so that no later log record shows it, in any of the forms it can take in a
-   * JSON line (raw, JSON-escaped once or twice, \u-escaped, percent-encoded).
+   * JSON line (raw, JSON-escaped once or twice, \u-escaped) or after something encoded it (base64 standard
+   * and URL-safe at every byte offset, hex in either case, percent-encoding: see secret-forms.ts).
    *
    * @throws WorldloopError ERR_CONFIG_INVALID when the value is shorter than {@link MIN_SECRET_LENGTH}.
    */
@@ -51,20 +58,25 @@ export class Redactor {
       if (form.length >= MIN_SECRET_LENGTH && !REDACTED.includes(form)) needles.add(form);
     }
     this.#needles = [...needles].sort((a, b) => b.length - a.length);
+    this.#anyNeedle = new RegExp(this.#needles.map(escapeRegExp).join('|'));
   }
 
   /** Removes every registered value and every credential pattern from one string. */
   redactString(text: string): string {
     let out = text;
-    for (const needle of this.#needles) {
-      if (out.includes(needle)) out = out.split(needle).join(REDACTED);
+    // Replacement stays one form at a time, longest first: a single alternation would take the leftmost
+    // match, and a short form starting just before a long one would leave the long one's tail behind.
+    if (this.#anyNeedle?.test(text)) {
+      for (const needle of this.#needles) {
+        if (out.includes(needle)) out = out.split(needle).join(REDACTED);
+      }
     }
     return redactCredentialPatterns(out);
   }
 
   /** True when the text contains a registered value in any of its forms. */
   containsSecret(text: string): boolean {
-    return this.#needles.some((needle) => text.includes(needle));
+    return this.#anyNeedle?.test(text) ?? false;
   }
 
   /**
@@ -233,20 +245,21 @@ function isSerialisedBuffer(record: Record<string, unknown>): record is { type: 
   );
 }
 
-// The forms a value takes when it is written into, or nested inside, JSON or a URL. A message that embeds
-// JSON.stringify(secret) carries the once-escaped form after the line is decoded, and so on.
+// The forms a value takes when it is written into, or nested inside, JSON, and when it was encoded. A
+// message that embeds JSON.stringify(secret) carries the once-escaped form after the line is decoded, and
+// so on; encoded forms are ASCII without quotes or backslashes, so JSON never changes them further.
 function textualForms(value: string): string[] {
   const forms = [value];
   const trimmed = value.trim();
-  if (trimmed !== value) forms.push(trimmed);
+  if (trimmed !== value) forms.push(trimmed, ...encodedForms(trimmed));
   const once = JSON.stringify(value).slice(1, -1);
   forms.push(once, JSON.stringify(once).slice(1, -1), asciiEscape(once));
-  try {
-    forms.push(encodeURIComponent(value));
-  } catch {
-    // A lone surrogate has no percent-encoding; the other forms still cover it.
-  }
+  forms.push(...encodedForms(value));
   return forms;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 function asciiEscape(escaped: string): string {

@@ -2,6 +2,7 @@
 // but this bundle, and the control plane's logger is not the processor's business (eslint fences it).
 // One line per event on stderr; the adapter collects them. Redaction happens on the serialised line, so
 // no field, nested value or error message can carry a secret value that the kit read.
+import { encodedForms } from '../contracts/secret-forms';
 
 export const LIFECYCLE_EVENTS = [
   'execution.start',
@@ -48,6 +49,11 @@ export class KitLogger {
     const escaped = JSON.stringify(value).slice(1, -1);
     if (escaped !== value) this.secrets.push(escaped);
     this.secrets.push(value);
+    // A provider may echo the key encoded (base64, hex, percent-encoded) in an error body; encoded forms are
+    // ASCII without quotes or backslashes, so serialisation leaves them as they are.
+    for (const form of encodedForms(value)) if (form.length >= 4) this.secrets.push(form);
+    // Longest first, so a form that contains another goes whole.
+    this.secrets.sort((a, b) => b.length - a.length);
   }
 
   setContext(fields: Partial<LogContext>): void {

@@ -20,9 +20,9 @@ import {
   type RegistryEntry,
 } from '../contracts/schemas';
 import { compileInputsSchema } from '../contracts/inputs-schema';
-import { parsePinnedImageRef, pinnedImageProblem } from '../oci/image-ref';
 // Linear-time regexes: a pattern RE2 cannot run (backreference, lookaround) is refused here, at load.
 import { linearRegExp } from '../contracts/linear-regexp';
+import { parsePinnedImageRef, pinnedImageProblem } from '../oci/image-ref';
 
 export interface RegistryRecord {
   readonly entry: RegistryEntry;

@@ -1,5 +1,4 @@
 export {
-  STDERR_CAPTURE_FILE,
   keepExecutionLogs,
   keepRunLogs,
   runLogsPath,
@@ -10,3 +9,4 @@ export {
 } from './keep-run-logs';
 export { MAX_BYTES, MAX_LINE_BYTES, MAX_LINES, selectLifecycleLines, type SelectedLines } from './lifecycle-lines';
 export { followRunLogs, type FollowOptions, type FollowSources } from './follow';
+export { LifecycleCapture, STDERR_CAPTURE_FILE, droppedMarker } from './capture';

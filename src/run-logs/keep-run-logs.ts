@@ -8,13 +8,8 @@ import { join } from 'node:path';
 import { WorldloopError } from '../contracts';
 import { defaultRedactor } from '../log';
 import type { WorldStore } from '../world';
-import { MAX_BYTES, selectLifecycleLines } from './lifecycle-lines';
-
-/**
- * Where an adapter that captures the container's whole stderr leaves the lifecycle lines it saw, in the
- * execution's workdir (stable across retries). Without it, the adapter's bounded stderr tail is used.
- */
-export const STDERR_CAPTURE_FILE = 'stderr-lifecycle.jsonl';
+import { STDERR_CAPTURE_FILE } from './capture';
+import { MAX_BYTES, TAIL_OMISSION, selectLifecycleLines } from './lifecycle-lines';
 
 export function runLogsPath(executionId: string): string {
   return `world://artifacts/execution/${executionId}/logs.jsonl`;
@@ -63,15 +58,30 @@ async function readCapture(path: string | undefined): Promise<string | undefined
   }
 }
 
-export type KeptRunLogs = { status: 'created' | 'kept_before'; lines: number; note: boolean };
+function withoutOmissionMarks(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !TAIL_OMISSION.test(l.trim()))
+    .join('\n');
+}
+
+export type KeptRunLogs = { status: 'created' | 'kept_before' | 'empty'; lines: number; note: boolean };
 
 export async function keepRunLogs(
   deps: KeepRunLogsDeps,
   run: RunLogContext,
   source: RunLogSource,
 ): Promise<KeptRunLogs> {
-  const text = (await readCapture(source.capture_file)) ?? source.stderr_tail;
+  // The capture saw the whole stream; the tail still helps when the capture's follower lagged at the end
+  // (the engine's last lines), and duplicates are dropped by event. Only the capture's own marks count
+  // as truncation then: the tail's "earlier bytes omitted" is about bytes the capture did see.
+  const capture = await readCapture(source.capture_file);
+  const tail = capture === undefined ? source.stderr_tail : withoutOmissionMarks(source.stderr_tail);
+  const text = capture === undefined ? tail : `${capture}\n${tail}`;
   const selected = selectLifecycleLines(text, deps.redactLine);
+  // A container that printed no lifecycle line (an image that is not built on the kit, a start failure)
+  // leaves no artifact rather than an empty one: `worldloop logs` then says there is no log.
+  if (selected.lines.length === 0 && selected.note === undefined) return { status: 'empty', lines: 0, note: false };
   const body = [...selected.lines, ...(selected.note ? [selected.note] : [])].map((l) => `${l}\n`).join('');
   const blob = await deps.world.putBlob(new TextEncoder().encode(body));
   let bound: 'created' | 'unchanged';

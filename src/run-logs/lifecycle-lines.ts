@@ -11,7 +11,9 @@ export const MAX_LINES = 64;
 export const MAX_BYTES = 64 * 1024;
 
 /** The adapter's stderr tail starts with this marker when earlier output no longer fits in it. */
-const TAIL_OMISSION = /^\[… (\d+) earlier bytes omitted\]$/;
+export const TAIL_OMISSION = /^\[… (\d+) earlier bytes omitted\]$/;
+/** The capture's mark for lines it could not keep (see capture.ts droppedMarker). */
+const CAPTURE_DROPPED = /^\[… (\d+) lines dropped by the capture\]$/;
 
 export interface SelectedLines {
   /** JSON lines without the trailing newline, in the order the processor wrote them. */
@@ -39,6 +41,11 @@ export function selectLifecycleLines(
     const omission = TAIL_OMISSION.exec(line);
     if (omission) {
       omittedBytes += Number(omission[1]);
+      continue;
+    }
+    const dropped = CAPTURE_DROPPED.exec(line);
+    if (dropped) {
+      counts.oversized += Number(dropped[1]);
       continue;
     }
     if (Buffer.byteLength(line) > MAX_LINE_BYTES) {

@@ -52,7 +52,12 @@ export async function buildActivityDeps(
     plans: ledger,
     leases,
     adapters: {
-      local: createDockerAdapter({ docker, redact: (s) => defaultRedactor.redactString(s), logger }),
+      local: createDockerAdapter({
+        docker,
+        redact: (s) => defaultRedactor.redactString(s),
+        logger,
+        ...(cfg.egressNetwork ? { egressNetwork: cfg.egressNetwork } : {}),
+      }),
     },
     secretsFor(mode) {
       let resolver = resolvers.get(mode);
@@ -68,6 +73,7 @@ export async function buildActivityDeps(
       }
       return resolver;
     },
+    processorConfigEnv: cfg.processorConfigEnv,
     workdirFor: (executionId) => join(cfg.stateDir, 'runs', executionId),
     flights: {
       async isRunning(executionId) {

@@ -147,6 +147,32 @@ describe('error paths', () => {
     expect(Buffer.concat(chunks).toString().trim()).toBe('');
   });
 
+  it('the CLI end to end: run --json, show --json and ls --json agree through the client module', async () => {
+    const cli = (...args: string[]) =>
+      run('node', ['bin/worldloop.js', ...args], { cwd: REPO_ROOT, env: h.env }).then((r) => r.stdout);
+    const text = `cli ${Date.now()}`;
+    const envelope = JSON.parse(
+      await cli('run', 'text/stats@1', '--inputs', JSON.stringify({ text }), '--json'),
+    ) as Envelope;
+    expect(envelope.status, JSON.stringify(envelope)).toBe('success');
+    const shown = JSON.parse(await cli('show', envelope.execution_id, '--json')) as {
+      status: string;
+      envelope: Envelope;
+      receipt: { workflow: { id: string } };
+    };
+    expect(shown.status).toBe('COMPLETED');
+    expect(shown.envelope).toEqual(envelope);
+    expect(shown.receipt.workflow.id).toBe(runWorkflowId(envelope.execution_id));
+    // Visibility is eventually consistent: give the listing a few seconds to show the run.
+    let row: unknown;
+    for (let i = 0; i < 20 && row === undefined; i++) {
+      const listed = JSON.parse(await cli('ls', '--limit', '50', '--json')) as { execution_id: string }[];
+      row = listed.find((r) => r.execution_id === envelope.execution_id);
+      if (row === undefined) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(row).toMatchObject({ processor_ref: 'text/stats@1', mode: 'mock', status: 'COMPLETED' });
+  });
+
   it('timeout → ERR_TIMEOUT, the container is gone and the budget released', async () => {
     const started = Date.now();
     const { execution_id, envelope } = await h.run({

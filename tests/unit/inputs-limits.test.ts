@@ -1,4 +1,4 @@
-// The shared inputs limits (ADR 0005): one check used by the CLI and, through the inputs hash, by Admit
+// The shared inputs limits (ADR 0006): one check used by the CLI and, through the inputs hash, by Admit
 // and the processor kit.
 import { describe, expect, it } from 'vitest';
 import { MAX_INPUTS_BYTES, MAX_INPUTS_DEPTH, checkInputsLimits, utf8Length } from '../../src/contracts/inputs-limits';

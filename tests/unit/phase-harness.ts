@@ -193,6 +193,8 @@ export async function phaseEnv(
         env: options.secretEnv ?? {},
         secretsDir: join(dir, 'secrets'),
       }),
+    // No processor settings: runs keep the fingerprint they had before settings existed (ADR 0009).
+    processorConfigEnv: {},
     workdirFor: (id) => join(dir, 'work', id),
     flights: { isRunning: async (id) => running.has(id) },
     logger: pino({ level: 'silent' }),

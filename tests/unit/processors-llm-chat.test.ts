@@ -122,6 +122,8 @@ interface Seen {
   method: string | undefined;
   url: string | undefined;
   auth: string | undefined;
+  organization: string | string[] | undefined;
+  at: number;
   body: Record<string, unknown>;
 }
 let server: Server;
@@ -134,7 +136,14 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
-      seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body: JSON.parse(body || '{}') });
+      seen.push({
+        method: req.method,
+        url: req.url,
+        auth: req.headers.authorization,
+        organization: req.headers['openai-organization'],
+        at: Date.now(),
+        body: JSON.parse(body || '{}'),
+      });
       handler(req, res, body);
     });
   });
@@ -251,16 +260,75 @@ describe('real mode against an OpenAI-compatible server', () => {
     expect(r.code).toBe('ERR_PROVIDER_UNAVAILABLE');
   });
 
-  it.each(['http://api.example.com/v1', 'ftp://127.0.0.1/v1', 'https://u:p@api.example.com/v1', 'nonsense', 42])(
-    'refuses the base URL %j',
-    (url) => {
-      expect(() => checkBaseUrl(url)).toThrow(/ERR_CONFIG_INVALID/);
-    },
-  );
+  it('sends OPENAI_ORGANIZATION as the OpenAI-Organization header, and refuses a malformed one', async () => {
+    handler = reply(200, OK_BODY);
+    await makeRunner(config('real', INPUTS, { OPENAI_BASE_URL: base, OPENAI_ORGANIZATION: 'org-abc_123' }))(INPUTS);
+    expect(seen[0]!.organization).toBe('org-abc_123');
+    await makeRunner(config('real', INPUTS, { OPENAI_BASE_URL: base }))(INPUTS);
+    expect(seen[1]!.organization).toBeUndefined();
+    const r = await codeOf(
+      makeRunner(config('real', INPUTS, { OPENAI_BASE_URL: base, OPENAI_ORGANIZATION: 'a\r\nX-Injected: 1' }))(INPUTS),
+    );
+    expect(r.code).toBe('ERR_CONFIG_INVALID');
+  });
+
+  it('waits out a short Retry-After on 429 and sends once more', async () => {
+    let calls = 0;
+    handler = (req, res) => {
+      calls += 1;
+      if (calls === 1) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error: { message: 'slow down', code: 'rate_limit_exceeded' } }));
+      } else reply(200, OK_BODY)(req, res);
+    };
+    const result = await makeRunner(config('real', INPUTS, { OPENAI_BASE_URL: base }))(INPUTS);
+    expect(text(result, 1)).toBe('Hello!');
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up on a 429 whose Retry-After is too long, or on a second 429, naming the wait', async () => {
+    handler = (_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600' });
+      res.end(JSON.stringify({ error: { message: 'quota' } }));
+    };
+    const long = await codeOf(makeRunner(config('real', INPUTS, { OPENAI_BASE_URL: base }))(INPUTS));
+    expect(long.code).toBe('ERR_PROVIDER_RATE_LIMITED');
+    expect(long.message).toContain('retry after 3600 s');
+    expect(seen).toHaveLength(1);
+    handler = (_req, res) => {
+      res.writeHead(429, { 'retry-after': '0' });
+      res.end('{}');
+    };
+    const twice = await codeOf(makeRunner(config('real', INPUTS, { OPENAI_BASE_URL: base }))(INPUTS));
+    expect(twice.code).toBe('ERR_PROVIDER_RATE_LIMITED');
+    expect(seen).toHaveLength(3);
+  });
+
+  it.each([
+    'http://api.example.com/v1',
+    'http://8.8.8.8/v1',
+    'http://172.32.0.1/v1',
+    'http://[2001:db8::1]/v1',
+    'ftp://127.0.0.1/v1',
+    'https://u:p@api.example.com/v1',
+    'nonsense',
+    42,
+  ])('refuses the base URL %j', (url) => {
+    expect(() => checkBaseUrl(url)).toThrow(/ERR_CONFIG_INVALID/);
+  });
 
   it('accepts https anywhere and http on loopback', () => {
     expect(checkBaseUrl('https://api.openai.com/v1/')).toBe('https://api.openai.com/v1');
     expect(checkBaseUrl('http://localhost:8080/v1')).toBe('http://localhost:8080/v1');
+    for (const url of [
+      'http://10.1.2.3:8080/v1',
+      'http://172.16.9.9/v1',
+      'http://192.168.0.5/v1',
+      'http://[fd00::1]/v1',
+    ]) {
+      expect(checkBaseUrl(url)).toBe(url);
+    }
   });
 });
 

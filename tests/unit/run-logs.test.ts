@@ -1,11 +1,13 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger, Redactor, type Logger } from '../../src/log';
 import {
+  LifecycleCapture,
   MAX_LINE_BYTES,
+  droppedMarker,
   STDERR_CAPTURE_FILE,
   keepExecutionLogs,
   keepRunLogs,
@@ -25,6 +27,11 @@ const line = (event: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 const identity = (l: string) => l;
+const eventsIn = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { event: string }).event);
 
 describe('selectLifecycleLines', () => {
   it('keeps lifecycle JSON lines only, each event once, in order', () => {
@@ -148,13 +155,22 @@ describe('keepRunLogs', () => {
     expect(logged.filter((r) => r.source === 'processor')).toHaveLength(2);
   });
 
-  it('prefers the adapter capture file over the stderr tail', async () => {
+  it('reads the adapter capture file, adding what only the stderr tail saw', async () => {
     const workdir = join(dir, 'run');
     await mkdir(workdir);
     await writeFile(join(workdir, STDERR_CAPTURE_FILE), `${line('execution.start')}\n${line('storage.write')}\n`);
     const kept = await keepExecutionLogs({ world, logger }, run, { stderr_tail: line('execution.settle') }, workdir);
-    expect(kept).toEqual({ status: 'created', lines: 2, note: false });
-    expect(await read()).toContain('storage.write');
+    expect(kept).toEqual({ status: 'created', lines: 3, note: false });
+    expect(eventsIn(await read())).toEqual(['execution.start', 'storage.write', 'execution.settle']);
+  });
+
+  it('leaves no artifact when the container printed no lifecycle line', async () => {
+    expect(await keepRunLogs(deps(), run, { stderr_tail: 'plain text only' })).toEqual({
+      status: 'empty',
+      lines: 0,
+      note: false,
+    });
+    expect(await world.stat(runLogsPath(ID))).toBeUndefined();
   });
 
   it('keepExecutionLogs logs a store failure instead of failing the run', async () => {
@@ -164,5 +180,52 @@ describe('keepRunLogs', () => {
     const kept = await keepExecutionLogs({ world: broken, logger }, run, { stderr_tail: line('execution.start') }, dir);
     expect(kept).toBeUndefined();
     expect(logged.find((r) => r.event === 'run_logs.error')).toMatchObject({ err: 'disk full', execution_id: ID });
+  });
+});
+
+describe('LifecycleCapture', () => {
+  it('keeps lifecycle lines split across chunks, each event once, and skips endless lines in constant memory', () => {
+    const capture = new LifecycleCapture();
+    const start = line('execution.start');
+    const bytes = Buffer.from(`${start}\nplain noise\n${line('storage.write')}\n${start}\n`);
+    // Byte-sized chunks: every line boundary and every multi-byte split is exercised.
+    for (let i = 0; i < bytes.length; i += 7) capture.push(bytes.subarray(i, i + 7));
+    // A line of 1 MiB without a newline until the very end: dropped, never held whole.
+    for (let i = 0; i < 64; i++) capture.push(Buffer.alloc(16 * 1024, 0x61));
+    capture.push(Buffer.from(`\n${line('execution.settle')}`));
+    expect(capture.lines().map((l) => (JSON.parse(l) as { event: string }).event)).toEqual([
+      'execution.start',
+      'storage.write',
+      'execution.settle',
+    ]);
+    expect(capture.dropped).toBe(1);
+  });
+
+  it('saves to the workdir; keepRunLogs merges it with the tail and notes the capture drops', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wl-capture-'));
+    try {
+      const capture = new LifecycleCapture();
+      capture.push(Buffer.from(`${line('execution.start')}\n${'x'.repeat(MAX_LINE_BYTES + 1)}\n`));
+      await capture.save(dir);
+      expect(await readFile(join(dir, STDERR_CAPTURE_FILE), 'utf8')).toBe(
+        `${line('execution.start')}\n${droppedMarker(1)}\n`,
+      );
+      const world = new WorldStore(new LocalObjectStore(join(dir, 'store')));
+      const logger = createLogger({ level: 'silent' });
+      // The tail (the engine's last lines) adds the event the capture's follower missed at the end.
+      const tail = `[… 999 earlier bytes omitted]\n${line('execution.start')}\n${line('execution.settle')}`;
+      const kept = await keepExecutionLogs({ world, logger }, run, { stderr_tail: tail }, dir);
+      expect(kept).toEqual({ status: 'created', lines: 2, note: true });
+      const text = new TextDecoder().decode(await world.readBytes(runLogsPath(ID)));
+      const records = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.map((r) => r.event)).toEqual(['execution.start', 'execution.settle', 'logs.truncated']);
+      // The tail's omitted bytes were seen by the capture: only the capture's own drop is noted.
+      expect(records[2]).toMatchObject({ stderr_bytes_not_seen: 0, oversized_lines: 1 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The heart of the local adapter, kept pure: from what is known once a container has stopped (how it
 // ended, its exit code, the OOM flag, the stderr tail, what outputs.json and the processor's receipt say)
 // to the canonical envelope (DESIGN.md §6). No Docker, no files: unit-tested branch by branch.
-import { assertNever, type ErrorCode } from '../../contracts/errors';
+import { assertNever, isErrorCode, type ErrorCode } from '../../contracts/errors';
 import { OutputsIndexSchema, type Envelope, type EnvelopeMeta } from '../../contracts/schemas';
 import type { Termination } from './result-record';
 
@@ -41,6 +41,37 @@ export function costFromReceipt(receipt: ProcessorFileRead): number {
   }
 }
 
+// Codes the processor kit reports in its closing `execution.fail` line for failures that are the processor's
+// own business (src/processor-kit/run-processor.ts); any other code there is not taken on its word.
+const PROCESSOR_CODES = new Set<ErrorCode>([
+  'ERR_PROVIDER_AUTH',
+  'ERR_PROVIDER_RATE_LIMITED',
+  'ERR_PROVIDER_UNAVAILABLE',
+  'ERR_PROVIDER_REJECTED',
+  'ERR_INPUTS',
+  'ERR_USAGE',
+  'ERR_MODE_INVALID',
+  'ERR_MISSING_SECRET',
+  'ERR_CONFIG_INVALID',
+  'ERR_OUTPUT_INVALID',
+  'ERR_OUTPUT_DUPLICATE',
+]);
+
+/** The code of the kit's last `execution.fail` line in the stderr tail, when it is one it may report. */
+export function reportedFailureCode(stderrTail: string): ErrorCode | undefined {
+  const lines = stderrTail.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const record = JSON.parse(lines[i]!) as { event?: unknown; code?: unknown } | null;
+      if (record?.event !== 'execution.fail') continue;
+      return isErrorCode(record.code) && PROCESSOR_CODES.has(record.code) ? record.code : undefined;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
+}
+
 export function envelopeFor(f: TerminationFacts): Envelope {
   const tailSuffix = f.stderr_tail ? `; stderr tail:\n${f.stderr_tail}` : '';
   const error = (code: ErrorCode, message: string): Envelope => ({
@@ -73,7 +104,8 @@ export function envelopeFor(f: TerminationFacts): Envelope {
     const why = f.oom_killed
       ? `was killed for exceeding its memory limit of ${f.memory_mb} MiB (exit code ${String(f.exit_code)})`
       : `exited with code ${String(f.exit_code)}`;
-    return error('ERR_PROCESSOR_FAILED', `processor ${why}${tailSuffix}`);
+    const reported = f.oom_killed ? undefined : reportedFailureCode(f.stderr_tail);
+    return error(reported ?? 'ERR_PROCESSOR_FAILED', `processor ${why}${tailSuffix}`);
   }
   const read = f.outputs_index;
   if (read.kind === 'missing') return error('ERR_OUTPUT_INVALID', 'processor exited 0 but wrote no outputs.json');

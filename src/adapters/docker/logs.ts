@@ -1,5 +1,6 @@
 // Following a container's log stream into a bounded stderr tail.
 import type Dockerode from 'dockerode';
+import { Writable } from 'node:stream';
 import { LogTail, TAIL_MAX_LINES, demuxBuffer } from '../log-tail';
 import { atMost } from './engine-errors';
 
@@ -11,8 +12,24 @@ export interface LogFollower {
 
 const destroy = (s: NodeJS.ReadableStream) => (s as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
 
-/** Demultiplexes the container's log stream into `tail` (stderr only; stdout is dropped). */
-export function followLogs(docker: Dockerode, container: Dockerode.Container, tail: LogTail): LogFollower {
+/** One stderr sink feeding two: the bounded tail and a second consumer (the run-log capture). */
+function tee(a: Writable, b: Writable): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      a.write(chunk);
+      b.write(chunk);
+      done();
+    },
+  });
+}
+
+/** Demultiplexes the container's log stream into `tail` (stderr only; stdout is dropped), and `also`. */
+export function followLogs(
+  docker: Dockerode,
+  container: Dockerode.Container,
+  tail: LogTail,
+  also?: Writable,
+): LogFollower {
   let stream: NodeJS.ReadableStream | undefined;
   let stopped = false;
   const done = new Promise<boolean>((resolve) => {
@@ -20,7 +37,7 @@ export function followLogs(docker: Dockerode, container: Dockerode.Container, ta
       (s) => {
         stream = s;
         if (stopped) return destroy(s);
-        docker.modem.demuxStream(s, new LogTail(256, 1).sink(), tail.sink());
+        docker.modem.demuxStream(s, new LogTail(256, 1).sink(), also ? tee(tail.sink(), also) : tail.sink());
         s.on('end', () => resolve(true));
         s.on('close', () => resolve(true));
         s.on('error', () => resolve(false));

@@ -5,6 +5,7 @@ import { WorldloopError } from '../../contracts/errors';
 import type { Envelope, EnvelopeMeta } from '../../contracts/schemas';
 import type { InvokeArgs, InvokeControl, InvokeOutcome } from '../adapter';
 import { parseInvokeArgs } from './invoke-args';
+import { LifecycleCapture } from '../../run-logs/capture';
 import { LogTail } from '../log-tail';
 import { LABELS, containerCreateOptions, containerName, HEARTBEAT_INTERVAL_MS } from './container-spec';
 import type { DockerAdapterDeps } from './deps';
@@ -253,7 +254,8 @@ export class DockerRun {
     this.#heartbeat({ phase: 'running', container: this.#name, adopted });
 
     const tail = new LogTail();
-    const follow = followLogs(this.#docker, container, tail);
+    const capture = new LifecycleCapture();
+    const follow = followLogs(this.#docker, container, tail, capture.sink());
     let termination: Termination = 'exited';
     if (current.State.Running || current.State.Paused || current.State.Restarting) {
       try {
@@ -264,6 +266,9 @@ export class DockerRun {
       }
     }
     const collected = await collectTail(container, follow, tail);
+    // The processor's lifecycle lines for Execute to keep as the run's log (before the result is recorded,
+    // so a replaying retry finds them); a failure here costs the log, never the run.
+    await capture.save(this.#paths.workdir).catch(() => undefined);
     const final = await inspectContainer(this.#docker, info.Id);
     if (!final) {
       // Another attempt supervising the same container recorded it first. Who created the container does

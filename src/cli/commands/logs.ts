@@ -1,17 +1,7 @@
 // `worldloop logs <execution_id> [--follow] [--json]`: the processor's lifecycle events of one run, read
 // from the execution artifact world://artifacts/execution/<id>/logs.jsonl (kept by Execute), or — while
 // the run is still going and --follow is given — from its container's live stderr.
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
-import { connectDocker, containerName } from '../../adapters';
-import { demuxBuffer } from '../../adapters/log-tail';
-import { config } from '../../config';
-import { WorldloopError } from '../../contracts/errors';
-import { runWorkflowId } from '../../contracts/workflow-id';
-import { defaultRedactor } from '../../log';
-import { followRunLogs, runLogsPath } from '../../run-logs';
-import { connectTemporal } from '../../temporal';
-import { openWorld } from '../../world';
 import { EXIT_OK, action } from '../output';
 
 interface LogsOptions {
@@ -43,6 +33,29 @@ export function humanLine(line: string): string {
 const LIVE_TAIL_LINES = 500;
 
 export async function logsCommand(executionId: string, opts: LogsOptions): Promise<number> {
+  // Loaded on use, as `run` does: every CLI start would otherwise pay for Temporal and Docker clients.
+  const [{ Client, WorkflowNotFoundError }, { connectDocker, containerName }, { demuxBuffer }, { config }] =
+    await Promise.all([
+      import('@temporalio/client'),
+      import('../../adapters'),
+      import('../../adapters/log-tail'),
+      import('../../config'),
+    ]);
+  const [
+    { WorldloopError },
+    { runWorkflowId },
+    { defaultRedactor },
+    { followRunLogs, runLogsPath },
+    { connectTemporal },
+    { openWorld },
+  ] = await Promise.all([
+    import('../../contracts/errors'),
+    import('../../contracts/workflow-id'),
+    import('../../log'),
+    import('../../run-logs'),
+    import('../../temporal'),
+    import('../../world'),
+  ]);
   const cfg = config();
   const temporal = await connectTemporal(cfg);
   try {

@@ -121,7 +121,7 @@ Large data does not belong in --inputs: put it in the world (world://artifacts/â
 
 Exit codes: 0 success envelope, 2 bad input (checked before anything starts: inputs, flags, an adapter
 this build's workers lack), 1 any other failure. CI=true with --mode real is refused with ERR_CI_SAFETY
-and exit 1: a policy refusal, not a malformed request (see docs/adr/0005).`,
+and exit 1: a policy refusal, not a malformed request (see docs/adr/0006).`,
     )
     .action(action(runCommand));
 }

@@ -19,6 +19,16 @@ function timeoutFrom(settings: Readonly<Record<string, unknown>>): number {
   return raw;
 }
 
+function organizationFrom(settings: Readonly<Record<string, unknown>>): string | undefined {
+  const raw = settings.OPENAI_ORGANIZATION;
+  if (raw === undefined) return undefined;
+  // Header-safe: it goes into OpenAI-Organization as it is.
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(raw)) {
+    throw new WorldloopError('ERR_CONFIG_INVALID', 'OPENAI_ORGANIZATION must be 1–64 of A-Z a-z 0-9 _ -');
+  }
+  return raw;
+}
+
 async function complete(
   config: RunnerConfig,
   inputs: ChatInputs,
@@ -30,7 +40,11 @@ async function complete(
       const apiKey = config.secrets[SECRET_NAME];
       if (!apiKey) throw new WorldloopError('ERR_MISSING_SECRET', `secret ${SECRET_NAME} was not provided`);
       const baseUrl = checkBaseUrl(config.settings.OPENAI_BASE_URL ?? DEFAULT_BASE_URL);
-      const completion = await chatCompletion({ apiKey, baseUrl, timeoutMs: timeoutFrom(config.settings) }, inputs);
+      const organization = organizationFrom(config.settings);
+      const completion = await chatCompletion(
+        { apiKey, baseUrl, timeoutMs: timeoutFrom(config.settings), organization, log: config.log },
+        inputs,
+      );
       return { completion, provider: `openai-compatible ${new URL(baseUrl).host}` };
     }
     default:
