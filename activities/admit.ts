@@ -1,4 +1,4 @@
-// Admit: decide whether a run may happen at all, with no side effects (DESIGN.md §2). Everything a later
+// Admit: decide whether a run may happen at all, with no side effects (docs/architecture.md §2). Everything a later
 // phase relies on — the pinned image, the hashes, the cache key, the expanded write prefix — is computed
 // here once and carried in the history, so retries and replays see the same facts.
 import { WorldloopError, type Predicate, type RegistryEntry } from '../src/contracts';
@@ -65,7 +65,7 @@ export function makeAdmit(deps: ActivityDeps) {
       throw new WorldloopError('ERR_PREDICATE_FAILED', `admission: ${describeFailures(failures)}`);
 
     const runtime = entry.runtime;
-    // Mock mode never has a network, whatever the registry says (DESIGN.md §7).
+    // Mock mode never has a network, whatever the registry says (docs/architecture.md §7).
     const network = request.mode === 'mock' ? 'none' : runtime.network;
     const secret_names = request.mode === 'real' ? [...entry.secrets.required].sort() : [];
     // Declared settings only, from this worker's environment (ADR 0009). Set ones change behaviour, so their

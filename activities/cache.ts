@@ -1,4 +1,4 @@
-// The result cache for deterministic processors (DESIGN.md §5). A record names the execution whose
+// The result cache for deterministic processors (docs/architecture.md §5). A record names the execution whose
 // verified outputs it re-uses; a hit is only trusted after every blob hashes to its recorded digest.
 import type { WorldStore } from '../src/world';
 import type { CacheRecord } from './types';

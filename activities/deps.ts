@@ -13,7 +13,7 @@ export interface FlightOwnerProbe {
 }
 
 export interface ActivityDeps {
-  /** CI == "true": the guard refuses real mode again here, on the worker (DESIGN.md §3). */
+  /** CI == "true": the guard refuses real mode again here, on the worker (docs/architecture.md §3). */
   ci: boolean;
   version: string;
   /** The platform this worker's local adapter runs (its CPU architecture). */

@@ -1,5 +1,5 @@
 // Reserve: single-flight for identical deterministic runs, then the budget reservation and the write
-// lease — each atomic and idempotent per execution_id (DESIGN.md §2). A later failure is compensated by
+// lease — each atomic and idempotent per execution_id (docs/architecture.md §2). A later failure is compensated by
 // release.ts, so nothing taken here can leak.
 import { Context } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,5 +1,5 @@
 // Settle: verify what the processor wrote, land it in the world, write outputs.json and the dual receipts,
-// charge the actual cost and release the leases (DESIGN.md §2, §6). Every check runs before the first
+// charge the actual cost and release the leases (docs/architecture.md §2, §6). Every check runs before the first
 // write, so a refused run leaves nothing half written. After that, four steps — publish (outputs, index,
 // receipts), charge, release the leases, record the cache entry — each idempotent and each re-done by every
 // attempt: a receipt already landed means "publish is done", not "Settle is done" (issue 14 item 3).

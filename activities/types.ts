@@ -31,7 +31,7 @@ export interface WorkflowRef {
 export interface AdmitInput {
   execution_id: string;
   request: RunRequest;
-  /** Already expanded by the workflow (DESIGN.md §2: exactly once). */
+  /** Already expanded by the workflow (docs/architecture.md §2: exactly once). */
   write_prefix: string;
 }
 

@@ -1,4 +1,4 @@
-// The only module that reads process.env (DESIGN.md §1). Everything is parsed once, through zod, with no
+// The only module that reads process.env (docs/architecture.md §1). Everything is parsed once, through zod, with no
 // I/O in defaults; other modules receive a Config and never look at the environment themselves.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,7 +59,7 @@ const EnvSchema = z.object({
 });
 
 export interface Config {
-  /** True when CI == "true" exactly (DESIGN.md §3). */
+  /** True when CI == "true" exactly (docs/architecture.md §3). */
   readonly ci: boolean;
   /** The raw mode setting; resolveMode validates it. */
   readonly modeSetting: string | undefined;

@@ -1,4 +1,4 @@
-// runProcessor: one run, one deterministic workflow, one activity per phase (DESIGN.md §2).
+// runProcessor: one run, one deterministic workflow, one activity per phase (docs/architecture.md §2).
 //   Propose (workflow start) → Admit → Reserve → Execute → Settle → Re-check
 // The history is the audit trail. A failure after Reserve always runs the compensation (release budget
 // and leases) in a non-cancellable scope, so a failed or cancelled run never holds budget.

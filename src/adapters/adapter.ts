@@ -1,4 +1,4 @@
-// The adapter contract (DESIGN.md §2 Execute, §6, §8): one keyword-only `invoke` that runs a pinned image
+// The adapter contract (docs/architecture.md §2 Execute, §6, §8): one keyword-only `invoke` that runs a pinned image
 // for one execution and answers with a canonical envelope. Activities depend on this interface only, so
 // the local Docker adapter and the Modal adapter are interchangeable and tests can pass their own.
 import { z } from 'zod';

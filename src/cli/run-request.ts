@@ -87,7 +87,7 @@ export async function readInputs(spec: string): Promise<unknown> {
 
 /** Builds and validates the request entirely on the client, so bad input never starts a workflow. */
 export async function buildRunRequest(ref: string, opts: RunOptions, cfg: Config): Promise<RunRequest> {
-  // The CI guard comes first: nothing starts, nothing connects (DESIGN.md §3).
+  // The CI guard comes first: nothing starts, nothing connects (docs/architecture.md §3).
   const mode = resolveMode(opts.mode ?? cfg.modeSetting);
   assertModeSafe(mode, cfg.ci);
   if (!(WORKER_ADAPTERS as readonly string[]).includes(opts.adapter))

@@ -1,4 +1,4 @@
-// The one builder of error envelopes (DESIGN.md §6), used by the workflow, the adapters and the client, so
+// The one builder of error envelopes (docs/architecture.md §6), used by the workflow, the adapters and the client, so
 // an error envelope has the same shape wherever a run stops. Pure: safe in workflow code.
 import { parseCodedMessage, type ErrorCode } from './errors';
 import type { AdapterName, EnvelopeMeta, ErrorEnvelope, Mode } from './schemas';

@@ -22,7 +22,7 @@ const spec = (kind: ErrorSpec['kind'], retryable: boolean, explanation: string, 
 });
 
 export const ERROR_CATALOGUE = {
-  // WorldPath grammar (DESIGN.md §4)
+  // WorldPath grammar (docs/architecture.md §4)
   ERR_PATH_TOO_LONG: spec(
     'input',
     false,
@@ -84,7 +84,7 @@ export const ERROR_CATALOGUE = {
     'To fix: give every output a distinct name that does not differ only in case or encoding.',
   ),
 
-  // Inputs, modes, CI guard, secrets (DESIGN.md §3, §5, §9)
+  // Inputs, modes, CI guard, secrets (docs/architecture.md §3, §5, §9)
   ERR_INPUTS: spec(
     'input',
     false,
@@ -128,7 +128,7 @@ export const ERROR_CATALOGUE = {
     'To fix: see `worldloop <command> --help` for the accepted arguments and examples.',
   ),
 
-  // Registry and supply chain (DESIGN.md §7, §10)
+  // Registry and supply chain (docs/architecture.md §7, §10)
   ERR_UNKNOWN_PROCESSOR: spec(
     'input',
     false,
@@ -166,7 +166,7 @@ export const ERROR_CATALOGUE = {
     'To fix: redeploy the pinned digest, or re-pin after a reviewed build; see docs/supply-chain.md.',
   ),
 
-  // Plans, budgets, leases, ledger (DESIGN.md §2)
+  // Plans, budgets, leases, ledger (docs/architecture.md §2)
   ERR_PLAN_NOT_FOUND: spec(
     'input',
     false,
@@ -204,7 +204,7 @@ export const ERROR_CATALOGUE = {
     'To fix: retry; Temporal retries it automatically. If it persists, lower the number of concurrent runs per plan.',
   ),
 
-  // Execution (DESIGN.md §2, §8)
+  // Execution (docs/architecture.md §2, §8)
   ERR_ADAPTER_UNAVAILABLE: spec(
     'runtime',
     true,
@@ -255,7 +255,7 @@ export const ERROR_CATALOGUE = {
     'To fix: correct the inputs as the provider message says (model name, prompt length, parameters).',
   ),
 
-  // Settle, world store, predicates (DESIGN.md §2, §6)
+  // Settle, world store, predicates (docs/architecture.md §2, §6)
   ERR_OUTPUT_INVALID: spec(
     'integrity',
     false,
@@ -299,7 +299,7 @@ export const ERROR_CATALOGUE = {
     'To fix: read the predicate and its observed value in the message, then fix the inputs or the processor.',
   ),
 
-  // Modal adapter (DESIGN.md §8)
+  // Modal adapter (docs/architecture.md §8)
   ERR_MODAL_APP_NAME: spec(
     'input',
     false,

@@ -1,4 +1,4 @@
-// Modes and the CI guard (DESIGN.md §3). Pure on purpose: the CLI calls this before it talks to anything,
+// Modes and the CI guard (docs/architecture.md §3). Pure on purpose: the CLI calls this before it talks to anything,
 // and Admit calls it again on the worker; workflow code may import it too, so it touches no I/O, no
 // environment and nothing but the error catalogue (the `Mode` import is erased at compile time).
 import { WorldloopError } from './errors';

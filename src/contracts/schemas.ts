@@ -1,4 +1,4 @@
-// The wire contracts of DESIGN.md §2, §6 and §7 as zod schemas. Types are inferred from them, never
+// The wire contracts of docs/architecture.md §2, §6 and §7 as zod schemas. Types are inferred from them, never
 // written by hand, so a field cannot exist in one place and not the other. Objects are strict: an unknown
 // key at a boundary is a mistake to report, not to ignore.
 import { z } from 'zod';
@@ -53,7 +53,7 @@ export type InputsHash = z.infer<typeof InputsHashSchema>;
 export const InputsSchema = z.record(z.string(), z.unknown());
 export type Inputs = z.infer<typeof InputsSchema>;
 
-// Predicates (DESIGN.md §2 Admit/Re-check). `path` is a world path, or a path relative to the run's
+// Predicates (docs/architecture.md §2 Admit/Re-check). `path` is a world path, or a path relative to the run's
 // write prefix such as `outputs/stats.json`.
 const predicatePath = z.string().min(1);
 export const PredicateSchema = z.discriminatedUnion('kind', [
@@ -196,7 +196,7 @@ export const ReceiptSchema = z.strictObject({
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
-// Registry entry (DESIGN.md §7): registry/<ns>/<name>.yaml
+// Registry entry (docs/architecture.md §7): registry/<ns>/<name>.yaml
 export const DEFAULT_OUTPUT_LIMITS = {
   max_total_bytes: 256 * 2 ** 20,
   max_files: 1_000,

@@ -1,4 +1,4 @@
-// worldloop's Temporal search attributes (DESIGN.md §2, issue 3 item 2). Pure: workflows import the typed
+// worldloop's Temporal search attributes (docs/architecture.md §2, issue 3 item 2). Pure: workflows import the typed
 // keys to upsert them, and the dev-server launcher registers the same list, so the two cannot drift.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -1,4 +1,4 @@
-// The one mapping between a run's execution id and its Temporal workflow id (DESIGN.md §2: `run/<id>`).
+// The one mapping between a run's execution id and its Temporal workflow id (docs/architecture.md §2: `run/<id>`).
 // Pure, so workflows, the worker, the client module and tests all spell it through these two functions.
 
 const RUN_WORKFLOW_ID_PREFIX = 'run/';

@@ -1,4 +1,4 @@
-// The write prefix template of a run. Pure, so the workflow can expand it (DESIGN.md §2: exactly once).
+// The write prefix template of a run. Pure, so the workflow can expand it (docs/architecture.md §2: exactly once).
 import { parseProcessorRef } from './schemas';
 
 export const EXECUTION_ID_PLACEHOLDER = '{execution_id}';
@@ -14,7 +14,7 @@ export function expandWritePrefix(template: string, executionId: string): string
   return template.split(EXECUTION_ID_PLACEHOLDER).join(executionId);
 }
 
-/** Where the second copy of every receipt lives (DESIGN.md §6). */
+/** Where the second copy of every receipt lives (docs/architecture.md §6). */
 export function determinismPath(executionId: string): string {
   return `world://artifacts/execution/${executionId}/determinism.json`;
 }

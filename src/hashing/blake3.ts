@@ -171,7 +171,7 @@ export function createSha256(): StreamingHash {
   return { update: (chunk) => void h.update(chunk), digestHex: () => h.digest('hex') };
 }
 
-/** Both content digests of a file in one streaming read pass (DESIGN.md §5: BLAKE3 and SHA-256 beside it). */
+/** Both content digests of a file in one streaming read pass (docs/architecture.md §5: BLAKE3 and SHA-256 beside it). */
 export async function hashFile(path: string): Promise<{ blake3: string; sha256: string; size_bytes: number }> {
   await initBlake3();
   const b3 = createBlake3();

@@ -1,4 +1,4 @@
-// cache_key (DESIGN.md §5): BLAKE3 over the JCS form of exactly these fields plus hash_schema. Every
+// cache_key (docs/architecture.md §5): BLAKE3 over the JCS form of exactly these fields plus hash_schema. Every
 // field is required and nothing else is allowed: a field that silently did not take part in the key
 // would let two different runs share one cached result.
 import { z } from 'zod';

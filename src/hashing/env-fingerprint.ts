@@ -1,4 +1,4 @@
-// env_fingerprint (DESIGN.md §5): the execution environment as one readable, canonical line —
+// env_fingerprint (docs/architecture.md §5): the execution environment as one readable, canonical line —
 // `adapter=…;cpu=…;gpu=…;image=…;memory_mb=…;network=…;platform=…;secrets=A,B;timeout_s=…` with keys
 // sorted. It goes into receipts and the cache key, so two spellings of one environment must not exist:
 // every key is required, unknown keys are refused, and values may not contain the separators.

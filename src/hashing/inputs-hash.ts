@@ -1,4 +1,4 @@
-// inputs_hash (DESIGN.md §5): BLAKE3 over the UTF-8 bytes of the JCS form of the processor `inputs`
+// inputs_hash (docs/architecture.md §5): BLAKE3 over the UTF-8 bytes of the JCS form of the processor `inputs`
 // object exactly as submitted — no mode, no ids, no defaults filled in.
 import { checkInputsLimits } from '../contracts/inputs-limits';
 import type { InputsHash } from '../contracts/schemas';

@@ -1,7 +1,7 @@
 // RFC 8785 JSON Canonicalization Scheme (JCS), written here rather than taken from npm: `canonicalize`
 // needs Node 22 and this module is also bundled into processor containers on Node 18.
 //
-// Policy beyond RFC 8785 (DESIGN.md §5: inputs that are not I-JSON are rejected with ERR_INPUTS, and the
+// Policy beyond RFC 8785 (docs/architecture.md §5: inputs that are not I-JSON are rejected with ERR_INPUTS, and the
 // message names the place as a JSON Pointer, RFC 6901):
 // - Lone surrogates in strings or keys, NaN and ±Infinity: rejected (RFC 8785 §3.1 requires I-JSON).
 // - Numbers of magnitude above 2^53−1: rejected by default. Every IEEE-754 double at or above 2^53 is an

@@ -1,4 +1,4 @@
-// Lifecycle events of DESIGN.md §9; each is logged exactly once per run, under the `event` field, so a
+// Lifecycle events of docs/architecture.md §9; each is logged exactly once per run, under the `event` field, so a
 // run's story can be read with one filter. Failures are logged at error level, everything else at info.
 import { assertNever } from '../contracts/errors';
 import type { Logger } from './logger';
@@ -41,7 +41,7 @@ function levelOf(event: LifecycleEvent): 'info' | 'error' {
 
 /**
  * Writes one lifecycle record. Callers pass identifiers, sizes, digests and codes — never raw inputs,
- * outputs or secrets (DESIGN.md §9); the redactor is the safety net, not the policy.
+ * outputs or secrets (docs/architecture.md §9); the redactor is the safety net, not the policy.
  */
 export function logEvent(
   logger: Logger,

@@ -1,4 +1,4 @@
-// The one way worldloop builds a logger (DESIGN.md §9): pino, one JSON line per record, context bound
+// The one way worldloop builds a logger (docs/architecture.md §9): pino, one JSON line per record, context bound
 // through child loggers, and redaction at the serialisation boundary.
 //
 // Why `hooks.streamWrite` and not pino's `redact` paths or `formatters.log`: `redact` needs the paths
@@ -13,7 +13,7 @@ import { defaultRedactor, type Redactor } from './redactor';
 
 export type Logger = PinoLogger;
 
-/** The context every record of an execution carries (DESIGN.md §9). */
+/** The context every record of an execution carries (docs/architecture.md §9). */
 export interface LogContext {
   execution_id: string;
   processor_ref: string;

@@ -3,7 +3,7 @@
 // context to debug ("Bearer [REDACTED]", "https://[REDACTED]@host") and nothing of the credential.
 //
 // What is deliberately NOT matched: bare hex runs and `sha256:<hex>` / `blake3:<hex>` digests. Digests
-// are how operators identify images and artifacts (DESIGN.md §9: "image digests are not secrets"), so
+// are how operators identify images and artifacts (docs/architecture.md §9: "image digests are not secrets"), so
 // there is no generic high-entropy rule here; only shapes that announce themselves as credentials.
 
 export const REDACTED = '[REDACTED]';

@@ -1,4 +1,4 @@
-// The redaction layer of DESIGN.md §9. Two sources of "must not appear": every secret value the resolver
+// The redaction layer of docs/architecture.md §9. Two sources of "must not appear": every secret value the resolver
 // handed out (registered here), and credential shapes (patterns.ts). The logger applies `redactLine` to
 // the exact line pino is about to write (see logger.ts), so nothing — message, bindings, nested fields,
 // error stacks and causes, keys — reaches a stream without passing through here.

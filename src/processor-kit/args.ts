@@ -1,4 +1,4 @@
-// The container's command line, exactly as the Docker adapter writes it (DESIGN.md §7):
+// The container's command line, exactly as the Docker adapter writes it (docs/architecture.md §7):
 //   --inputs @/work/inputs.json --write-prefix <world prefix> --execution-id <uuid> --mode mock|real --out /work/out
 // Parsing is strict: an unknown flag, a repeated flag or a missing value is ERR_USAGE (exit 2), because a
 // typo here would otherwise run a processor with defaults nobody asked for.

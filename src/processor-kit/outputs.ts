@@ -1,6 +1,6 @@
 // Where a runner's outputs land. A runner names files relative to the run (`outputs/…`); the kit refuses
 // anything that could leave outputs/ or mean two things, writes the bytes, and builds outputs.json.
-// Settle re-checks all of this from the outside (DESIGN.md §2); refusing here gives the processor author
+// Settle re-checks all of this from the outside (docs/architecture.md §2); refusing here gives the processor author
 // a precise error instead of a quarantined run.
 import { WorldloopError } from '../contracts/errors';
 import { foldKey } from '../world/path-fold';

@@ -1,4 +1,4 @@
-// The container side of DESIGN.md §7: what `node /app/main.js …` does inside every processor image.
+// The container side of docs/architecture.md §7: what `node /app/main.js …` does inside every processor image.
 //
 //   parse arguments → resolve mode → read + hash + validate inputs → read secrets (real mode only)
 //   → run the provider → write outputs/** → outputs.json → receipt.json (last: its presence means done)
@@ -206,7 +206,7 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
     checkResult(result);
     let costMicro = result.cost_micro;
     const info: Record<string, unknown> = { ...result.processor_info, processor_version: def.version };
-    // The reservation is the contract's upper bound (DESIGN.md §2); a provider that overspent it is
+    // The reservation is the contract's upper bound (docs/architecture.md §2); a provider that overspent it is
     // recorded, but the charge never exceeds what was reserved.
     if (costMicro > def.spec.cost.reserve_micro) {
       info.cost_uncapped_micro = costMicro;

@@ -1,4 +1,4 @@
-// What a processor gives the kit, and what its provider runner returns (DESIGN.md §7).
+// What a processor gives the kit, and what its provider runner returns (docs/architecture.md §7).
 import type { Mode } from '../contracts/schemas';
 
 /**

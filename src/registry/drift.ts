@@ -1,4 +1,4 @@
-// The drift audit (DESIGN.md §10): what each environment runs or publishes, compared with the registry
+// The drift audit (docs/architecture.md §10): what each environment runs or publishes, compared with the registry
 // pins — digests only, never tags or timestamps. Two sources per environment:
 //   - the OCI registry: the digest behind the environment's tag (`<image.repository>:<env>`), which a
 //     deploy or promotion moves;

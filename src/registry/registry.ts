@@ -1,4 +1,4 @@
-// The processor registry: `registry/<ns>/<name>.yaml` (DESIGN.md §7), validated by the zod schema plus the
+// The processor registry: `registry/<ns>/<name>.yaml` (docs/architecture.md §7), validated by the zod schema plus the
 // rules a schema cannot express (the file is named after the ref, pins name the entry's own repository,
 // schemas compile). Every problem points at a file, a line when one is known, and a field path, so
 // `worldloop registry validate` can be acted on without reading code.

@@ -1,5 +1,5 @@
 // The pure heart of run logs: from whatever stderr text the adapter kept, the processor's lifecycle
-// lines only (DESIGN.md §9) — each event at most once, redacted again with the worker's redactor, and
+// lines only (docs/architecture.md §9) — each event at most once, redacted again with the worker's redactor, and
 // bounded, with a closing note whenever something was cut. A processor can print gigabytes; an artifact
 // that mirrors them would be a way to fill the world, so everything but lifecycle JSON is dropped here.
 import { isLifecycleEvent } from '../log';

@@ -1,4 +1,4 @@
-// secrets.allow.yaml: the one list of secret names, shared by GitHub and Modal secret sync (DESIGN.md §9).
+// secrets.allow.yaml: the one list of secret names, shared by GitHub and Modal secret sync (docs/architecture.md §9).
 // It holds names only. The loader is strict so that a value pasted by mistake is refused, never loaded,
 // and never echoed: error messages name the position of a problem, not its content.
 import { readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The one secret resolver of DESIGN.md §9: by name, from the environment first and then from a secrets
+// The one secret resolver of docs/architecture.md §9: by name, from the environment first and then from a secrets
 // folder (/run/secrets/<NAME>, the Docker/Kubernetes/Modal mount convention). Three refusals come before
 // any lookup: mock mode (mock never reads a secret), a malformed name, a name not on the allow-list.
 // Every value handed out is registered with the log redactor before the caller sees it.

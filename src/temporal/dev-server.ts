@@ -1,4 +1,4 @@
-// The embedded default (DESIGN.md §11): a Temporal dev server that worldloop starts in the background on
+// The embedded default (docs/architecture.md §11): a Temporal dev server that worldloop starts in the background on
 // first use (SQLite under the state dir, Web UI on :8233, worldloop's search attributes registered) and
 // reuses afterwards. Readiness means a real gRPC call and a real UI response, never just an open port.
 import { spawn } from 'node:child_process';

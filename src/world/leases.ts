@@ -1,4 +1,4 @@
-// Leases on write prefixes (DESIGN.md §2, Reserve): while an execution holds a lease on a prefix, no other
+// Leases on write prefixes (docs/architecture.md §2, Reserve): while an execution holds a lease on a prefix, no other
 // execution may lease an overlapping one — exact vs exact when equal, a prefix and a path under it, two
 // prefixes when one contains the other (prefixesOverlap, under case folding). One global hash chain at
 // `leases/events/` (same mechanism as the plan ledger), so the overlap check and the grant are one atomic

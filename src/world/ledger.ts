@@ -1,6 +1,6 @@
 // Plans and budgets: one hash chain per plan (hash-chain.ts) at `plans/<key>/events/`. Money is integer
 // micro-dollars throughout. Derived state: budget, reserved (outstanding), spent, and
-// available = budget − reserved − spent, which no event may push below zero (DESIGN.md §2, Reserve/Settle).
+// available = budget − reserved − spent, which no event may push below zero (docs/architecture.md §2, Reserve/Settle).
 //
 // Per execution a reservation moves reserved → charged (settled at an actual cost ≤ the amount reserved;
 // the rest returns to the budget) or reserved → released (compensation). Every call is idempotent per

@@ -1,4 +1,4 @@
-// ObjectStore on a local directory — the embedded default (DESIGN.md §11). Create-only writes go to a temp
+// ObjectStore on a local directory — the embedded default (docs/architecture.md §11). Create-only writes go to a temp
 // file in the destination directory, are fsynced, and are then published with link() (writeFileAtomic,
 // exclusive), which fails with EEXIST when the name is taken. link() is atomic on POSIX file systems, so of N concurrent writers exactly
 // one wins, and nobody (reader or loser) ever observes a partly written object. Temp names carry a `#`,

@@ -1,5 +1,5 @@
 // The one place the world's objects are built from configuration: the embedded default keeps everything
-// under `<stateDir>/world` (DESIGN.md §11). Built once per store root and shared, so every caller in a
+// under `<stateDir>/world` (docs/architecture.md §11). Built once per store root and shared, so every caller in a
 // process shares one ledger cache and one in-process lock per chain.
 import { join } from 'node:path';
 import type { Config } from '../config';

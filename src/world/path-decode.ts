@@ -1,4 +1,4 @@
-// Low-level text helpers for the WorldPath grammar (DESIGN.md §4, rule 3 and rule 7). Pure: no Node APIs, so
+// Low-level text helpers for the WorldPath grammar (docs/architecture.md §4, rule 3 and rule 7). Pure: no Node APIs, so
 // the grammar behaves the same wherever it is imported.
 
 // `fatal` turns every ill-formed sequence (overlong forms such as %C0%AF, UTF-8-encoded surrogates, code points

@@ -1,4 +1,4 @@
-// Duplicate-after-canon (DESIGN.md §4): one set of paths (a processor's outputs, an outputs index) may not
+// Duplicate-after-canon (docs/architecture.md §4): one set of paths (a processor's outputs, an outputs index) may not
 // name one file twice — neither by two spellings of one canonical path nor by two canonical paths that only
 // a case-sensitive disk could tell apart.
 import { WorldloopError } from '../contracts/errors';

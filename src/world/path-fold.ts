@@ -1,4 +1,4 @@
-// Case-insensitive comparison for WorldPaths (DESIGN.md §4: reserved segments and duplicate-after-canon).
+// Case-insensitive comparison for WorldPaths (docs/architecture.md §4: reserved segments and duplicate-after-canon).
 //
 // JavaScript has no Unicode case folding, so the key is built from the full (SpecialCasing) mappings it has:
 // NFD → toLowerCase → toUpperCase → toLowerCase → NFD, the shape of Unicode's canonical caseless match

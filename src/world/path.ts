@@ -1,4 +1,4 @@
-// The WorldPath grammar, exactly as DESIGN.md §4 orders its rules. Every world read, write, lease and output
+// The WorldPath grammar, exactly as docs/architecture.md §4 orders its rules. Every world read, write, lease and output
 // name passes through `canonicalise`, so one canonical string names one file on every disk we run on.
 //
 // Decisions the design leaves open (each pinned by a test in tests/unit/world-path.test.ts):
@@ -59,7 +59,7 @@ function show(s: string): string {
 const isFacet = (s: string | undefined): s is Facet => s === 'artifacts' || s === 'streams';
 
 /**
- * Canonicalises a WorldPath (DESIGN.md §4). Never throws: a broken rule comes back as its catalogue code.
+ * Canonicalises a WorldPath (docs/architecture.md §4). Never throws: a broken rule comes back as its catalogue code.
  * With `expected`, a selector of the other kind is ERR_SELECTOR_KIND_MISMATCH; without it either is accepted.
  */
 export function canonicalise(raw: string, expected?: SelectorKind): CanonResult {

@@ -1,4 +1,4 @@
-// Predicates are evaluated for real against the world store (DESIGN.md §2): admission ones before a run,
+// Predicates are evaluated for real against the world store (docs/architecture.md §2): admission ones before a run,
 // success ones against what the run landed. Each failure says what was expected and what was observed.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { assertNever, type Predicate } from '../contracts';

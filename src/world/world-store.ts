@@ -1,4 +1,4 @@
-// The world: content-addressed blobs plus an index from canonical world paths to digests (DESIGN.md §2, §6).
+// The world: content-addressed blobs plus an index from canonical world paths to digests (docs/architecture.md §2, §6).
 // A path, once bound, never changes: binding the same digest again is a no-op, a different digest is
 // ERR_WORLD_CONFLICT. Nothing is ever deleted; a failing predicate quarantines a path with a separate
 // append-only marker, leaving the index entry as it was. Every read re-hashes what it returns, so a blob

@@ -1,4 +1,4 @@
-// No overdraft under any concurrency (DESIGN.md §2): 20 reservations race for a budget that covers 10, in
+// No overdraft under any concurrency (docs/architecture.md §2): 20 reservations race for a budget that covers 10, in
 // one process and across processes hammering the same store folder. Also the cost of an append on a long
 // chain, which the per-process cache keeps independent of the chain's length.
 import { spawn } from 'node:child_process';

@@ -145,7 +145,7 @@ describe('why redaction sits on the finished line (hooks.streamWrite), not in fo
 });
 
 describe('lifecycle events', () => {
-  it('lists the nine events of DESIGN.md §9', () => {
+  it('lists the nine events of docs/architecture.md §9', () => {
     expect([...LIFECYCLE_EVENTS]).toEqual([
       'execution.start',
       'execution.settle',

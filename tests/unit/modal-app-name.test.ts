@@ -1,4 +1,4 @@
-// The Modal app naming rule (DESIGN.md §8, src/adapters/modal/app-name.ts): examples, refusals, and
+// The Modal app naming rule (docs/architecture.md §8, src/adapters/modal/app-name.ts): examples, refusals, and
 // properties over arbitrary users, branches and refs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The Modal adapter depends on Modal's official JavaScript SDK at one exact version (DESIGN.md §8). The npm
+// The Modal adapter depends on Modal's official JavaScript SDK at one exact version (docs/architecture.md §8). The npm
 // name `modal` is ambiguous: an unpinned install brings an unrelated browser package of the same name, and
 // Modal's own 0.x releases broke the API at 0.5, 0.6, 0.7, 0.8 and 0.11. This test fails when what is
 // installed is not Modal's SDK at the pinned version, or when its client API lost what the adapter calls.

@@ -1,4 +1,4 @@
-// The container side of DESIGN.md §7, run in-process with temp folders standing in for /work and
+// The container side of docs/architecture.md §7, run in-process with temp folders standing in for /work and
 // /run/secrets. Digests are recomputed independently (@noble/hashes BLAKE3, node:crypto SHA-256) rather
 // than through src/hashing, so a bug there cannot hide here.
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Property tests for the WorldPath grammar (DESIGN.md §4). Generators lean on what breaks path grammars:
+// Property tests for the WorldPath grammar (docs/architecture.md §4). Generators lean on what breaks path grammars:
 // '%', '/', '.', escapes of those, combining marks, precomposed/decomposed pairs, case-fold oddities and long
 // segments. Every property counts its cases, and the last test proves the total is at least 100,000.
 import assert from 'node:assert/strict';

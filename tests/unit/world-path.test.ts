@@ -1,4 +1,4 @@
-// WorldPath grammar (DESIGN.md §4): every rule, every code, the decisions path.ts documents, the helpers
+// WorldPath grammar (docs/architecture.md §4): every rule, every code, the decisions path.ts documents, the helpers
 // other modules call, and the `worldloop path canon` CLI.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

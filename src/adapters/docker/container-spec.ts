@@ -1,4 +1,4 @@
-// The hardened container configuration for one execution (DESIGN.md §8): no network in mock mode, read-only
+// The hardened container configuration for one execution (docs/architecture.md §8): no network in mock mode, read-only
 // root, tmpfs /tmp, non-root user, every capability dropped, no-new-privileges, pids/memory/cpu limits.
 import type Dockerode from 'dockerode';
 import type { InvokeArgs } from '../adapter';

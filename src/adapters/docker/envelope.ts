@@ -1,6 +1,6 @@
 // The heart of the local adapter, kept pure: from what is known once a container has stopped (how it
 // ended, its exit code, the OOM flag, the stderr tail, what outputs.json and the processor's receipt say)
-// to the canonical envelope (DESIGN.md §6). No Docker, no files: unit-tested branch by branch.
+// to the canonical envelope (docs/architecture.md §6). No Docker, no files: unit-tested branch by branch.
 import { assertNever, isErrorCode, type ErrorCode } from '../../contracts/errors';
 import { OutputsIndexSchema, type Envelope, type EnvelopeMeta } from '../../contracts/schemas';
 import type { Termination } from './result-record';

@@ -1,4 +1,4 @@
-// The local Docker adapter (DESIGN.md §2 Execute, §8): runs a pinned image in a hardened container, one
+// The local Docker adapter (docs/architecture.md §2 Execute, §8): runs a pinned image in a hardened container, one
 // container per execution, named after the execution id so that a retried activity adopts what is already
 // there instead of starting a second run.
 import type { Adapter, InvokeArgs, InvokeControl } from '../adapter';

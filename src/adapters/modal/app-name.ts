@@ -1,4 +1,4 @@
-// The Modal app naming rule (DESIGN.md §8), a pure function so the adapter, the CLI and the deploy lane all
+// The Modal app naming rule (docs/architecture.md §8), a pure function so the adapter, the CLI and the deploy lane all
 // compute the same name:
 //
 //   CI:     <ns>-<name>-v<major>

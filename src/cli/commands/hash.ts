@@ -1,4 +1,4 @@
-// `worldloop hash …`: the hashes of DESIGN.md §5 on the command line, so anyone can recompute an
+// `worldloop hash …`: the hashes of docs/architecture.md §5 on the command line, so anyone can recompute an
 // inputs_hash or a content digest from a receipt without running the engine.
 //
 // `hash jcs` writes the canonical bytes and nothing else — no trailing newline — so that

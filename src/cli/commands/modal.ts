@@ -1,5 +1,5 @@
 // `worldloop modal …`: the Modal adapter's rules on the command line. `app-name` prints the app a processor
-// runs in (DESIGN.md §8), so the deploy lane, people and the adapter agree on one name.
+// runs in (docs/architecture.md §8), so the deploy lane, people and the adapter agree on one name.
 import type { Command } from 'commander';
 import { WorldloopError } from '../../contracts/errors';
 import { fullAppName, modalAppName, type AppOwner } from '../../adapters/modal/app-name';
@@ -26,7 +26,7 @@ function ownerFrom(opts: AppNameOptions): AppOwner {
 }
 
 export function register(program: Command): void {
-  const modal = program.command('modal').description('Rules of the Modal adapter (DESIGN.md §8).');
+  const modal = program.command('modal').description('Rules of the Modal adapter (docs/architecture.md §8).');
 
   modal
     .command('app-name')

@@ -1,4 +1,4 @@
-// `worldloop path …`: the WorldPath grammar (DESIGN.md §4) on the command line, so scripts and people can
+// `worldloop path …`: the WorldPath grammar (docs/architecture.md §4) on the command line, so scripts and people can
 // check a path the same way the engine will before they hand it to a run.
 import { Option, type Command } from 'commander';
 import { WorldloopError } from '../../contracts/errors';

@@ -1,4 +1,4 @@
-// `worldloop server start|stop|status`: the embedded Temporal dev server (DESIGN.md §11). Other commands
+// `worldloop server start|stop|status`: the embedded Temporal dev server (docs/architecture.md §11). Other commands
 // start it on demand; these exist to start it ahead of time, see where it is, and stop it.
 import type { Command } from 'commander';
 import { config } from '../../config';
