@@ -4,9 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { WorldloopError } from '../contracts/errors';
 import { EXIT_OK, reportError } from './output';
-import { readFileSync } from 'node:fs';
-import { REPO_ROOT } from '../config';
-import { join } from 'node:path';
+import { WORLDLOOP_VERSION } from '../version';
 // command registrations (one line each)
 import { register as registerPlan } from './commands/plan';
 import { register as registerWorld } from './commands/world';
@@ -25,12 +23,10 @@ import { register as registerHash } from './commands/hash';
 import { register as registerModal } from './commands/modal';
 import { register as registerLogs } from './commands/logs';
 
-const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
-
 export function buildProgram(): Command {
   const program = new Command('worldloop')
     .description('Run containerised processors as durable, audited changes to a world of artifacts, on Temporal.')
-    .version(version)
+    .version(WORLDLOOP_VERSION)
     // Errors are printed once, by reportError, in the catalogue's form.
     .configureOutput({ outputError: () => undefined })
     .exitOverride();

@@ -26,10 +26,9 @@ import { ociClientFromConfig } from '../oci/client';
 import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
+import { WORLDLOOP_VERSION } from '../version';
 
-export const WORLDLOOP_VERSION = (
-  JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
-).version;
+export { WORLDLOOP_VERSION };
 
 /** Builds every activity dependency once. */
 export async function buildActivityDeps(

@@ -139,10 +139,20 @@ async function attempt(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Com
   // nothing else references can be collected before it fires, and the call then waits for the provider
   // forever (seen against a slow provider in tests/integration/llm-chat-real.test.ts). One deadline covers
   // the headers and the body.
+  // The deadline is also raced, not only handed to fetch: on the images' Node 18 an aborted fetch was seen
+  // to keep waiting for the provider's late answer (tests/integration/llm-chat-real.test.ts, slow case).
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), cfg.timeoutMs);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      deadline.abort();
+      reject(
+        new WorldloopError('ERR_PROVIDER_UNAVAILABLE', `chat completions: no response within ${cfg.timeoutMs} ms`),
+      );
+    }, cfg.timeoutMs);
+  });
   try {
-    return await exchange(cfg, url, body, deadline.signal);
+    return await Promise.race([exchange(cfg, url, body, deadline.signal), expired]);
   } finally {
     clearTimeout(timer);
   }
