@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { WorldloopError } from './contracts/errors';
+import { zodIssueError } from './contracts/zod-issue';
 
 /** The repository root (where registry/, processors/ and secrets.allow.yaml live). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -118,8 +118,7 @@ export interface Config {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new WorldloopError('ERR_CONFIG_INVALID', `${issue.path.join('.')}: ${issue.message}`);
+    throw zodIssueError('ERR_CONFIG_INVALID', parsed.error);
   }
   const e = parsed.data;
   const stateDir = resolve(e.WORLDLOOP_STATE_DIR ?? join(homedir(), '.worldloop'));

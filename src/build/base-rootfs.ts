@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorldloopError } from '../contracts/errors';
 import { type Layer, type TarEntry, compareBytes, entriesFromDir, layerFromTar, sha256Hex, writeTar } from '../oci/tar';
+import { writeFileAtomic } from '../write-file-atomic';
 
 const run = promisify(execFile);
 
@@ -173,7 +174,7 @@ async function tool(cmd: string, args: string[], cwd?: string): Promise<string> 
       e.code === 'ENOENT'
         ? `${cmd} not found: building base images needs Debian's apt and dpkg-deb`
         : (e.stderr ?? e.message).trim().split('\n').slice(-3).join(' | ');
-    throw new WorldloopError('ERR_INTERNAL', `${cmd} ${args.slice(0, 4).join(' ')}…: ${hint}`);
+    throw new WorldloopError('ERR_TOOLCHAIN', `${cmd} ${args.slice(0, 4).join(' ')}…: ${hint}`);
   }
 }
 
@@ -237,25 +238,21 @@ async function resolveWithApt(arch: Arch): Promise<BasePackage[]> {
     const filename = m[2]!;
     const debArch = /_([a-z0-9]+)\.deb$/.exec(filename)?.[1];
     if (debArch !== 'all' && debArch !== arch) {
-      throw new WorldloopError('ERR_INTERNAL', `apt resolved ${filename} for ${arch}; expected ${arch} or all`);
+      throw new WorldloopError('ERR_TOOLCHAIN', `apt resolved ${filename} for ${arch}; expected ${arch} or all`);
     }
     packages.push({ name: filename.split('_')[0]!, filename, url: m[1]!, size: Number(m[3]), sha256: m[4]! });
   }
   if (!packages.some((p) => p.name === 'nodejs') || !packages.some((p) => p.name === 'libc6')) {
     throw new WorldloopError(
-      'ERR_INTERNAL',
+      'ERR_TOOLCHAIN',
       `apt could not resolve nodejs and libc6 for ${arch}; run \`dpkg --add-architecture ${arch} && apt-get update\` (scripts/setup.sh does)`,
     );
   }
   return packages.sort((a, b) => compareBytes(a.filename, b.filename));
 }
 
-/** Concurrent builds (tests, the CLI) share the cache: each writes its own temp file, then renames. */
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
+// Concurrent builds (tests, the CLI) share the cache: writeFileAtomic gives each its own temp file.
+const writeAtomic = (file: string, data: string | Uint8Array): Promise<void> => writeFileAtomic(file, data);
 
 export function baseKey(packages: readonly BasePackage[]): string {
   const text = [RECIPE_VERSION, ...packages.map((p) => p.filename)].join('\n');
@@ -278,7 +275,7 @@ async function download(packages: readonly BasePackage[], dir: string): Promise<
     const file = join(dir, p.filename);
     const alt = join(dir, p.filename.replace(/:/g, '%3a'));
     if (!existsSync(file) && existsSync(alt)) await rename(alt, file);
-    if (!existsSync(file)) throw new WorldloopError('ERR_INTERNAL', `apt-get did not download ${p.filename}`);
+    if (!existsSync(file)) throw new WorldloopError('ERR_TOOLCHAIN', `apt-get did not download ${p.filename}`);
     if (sha256Hex(await readFile(file)) !== p.sha256) {
       throw new WorldloopError('ERR_DIGEST_MISMATCH', `${p.filename} does not match the SHA256 apt published`);
     }
@@ -321,7 +318,7 @@ async function generatedEntries(root: string): Promise<TarEntry[]> {
     }
   };
   await walk(join(root, 'usr/share/ca-certificates'));
-  if (certs.length === 0) throw new WorldloopError('ERR_INTERNAL', 'ca-certificates produced no certificates');
+  if (certs.length === 0) throw new WorldloopError('ERR_TOOLCHAIN', 'ca-certificates produced no certificates');
   const uid = NONROOT_UID;
   return [
     {

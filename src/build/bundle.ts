@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { codeFromMessage, WorldloopError } from '../contracts/errors';
+import { parseCodedMessage, WorldloopError } from '../contracts/errors';
 import type { RegistryEntry } from '../contracts/schemas';
 import type { EmbeddedSpec } from '../processor-kit/types';
 import { getRecord, loadRegistry } from '../registry/registry';
@@ -114,11 +114,11 @@ export async function bundleProcessor(entryFile: string, options: BundleOptions 
     // esbuild wraps plugin errors; keep the catalogue code a plugin threw (e.g. ERR_REGISTRY_INVALID).
     const first = (err as { errors?: { text: string }[] }).errors?.[0]?.text ?? String(err);
     const inner = /^\[plugin: [^\]]+\] (.*)$/s.exec(first)?.[1] ?? first;
-    const code = codeFromMessage(inner);
-    if (code) throw new WorldloopError(code, inner.replace(/^\[ERR_[A-Z0-9_]+\]\s*/, ''));
+    const { code, detail } = parseCodedMessage(inner);
+    if (code) throw new WorldloopError(code, detail);
     throw new WorldloopError('ERR_USAGE', `bundling ${entryFile} failed: ${inner}`);
   }
   const file = result.outputFiles?.[0];
-  if (!file) throw new WorldloopError('ERR_INTERNAL', `bundling ${entryFile} produced no output`);
+  if (!file) throw new WorldloopError('ERR_TOOLCHAIN', `bundling ${entryFile} produced no output`);
   return file.contents;
 }

@@ -97,7 +97,7 @@ export function assembleImage(
   base: BaseLayer,
 ): BuiltImage {
   if (base.arch !== platform) {
-    throw new WorldloopError('ERR_INTERNAL', `base layer is ${base.arch}, image is ${platform}`);
+    throw new WorldloopError('ERR_TOOLCHAIN', `base layer is ${base.arch}, image is ${platform}`);
   }
   const layers = [base, appLayer(bundle)];
   const configBytes = jsonBytes(imageConfig(entry, platform, layers, base.key));

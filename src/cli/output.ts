@@ -1,6 +1,6 @@
 // How every command reports: results on stdout, problems on stderr as code + explanation + action, and
 // exit codes a script can rely on (0 success, 2 bad input, 1 anything else). No stack trace for a bad input.
-import { ERROR_CATALOGUE, WorldloopError, codeFromMessage, type ErrorCode } from '../contracts/errors';
+import { ERROR_CATALOGUE, WorldloopError, parseCodedMessage, type ErrorCode } from '../contracts/errors';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -17,10 +17,8 @@ export function printJson(value: unknown): void {
 /** Normalises anything thrown into a catalogue code and a one-line detail. */
 export function describeError(err: unknown): { code: ErrorCode; message: string } {
   if (err instanceof WorldloopError) return { code: err.code, message: err.detail };
-  const message = err instanceof Error ? err.message : String(err);
-  const code = codeFromMessage(message);
-  if (code) return { code, message: message.replace(/^\[ERR_[A-Z0-9_]+\]\s*/, '') };
-  return { code: 'ERR_INTERNAL', message };
+  const { code, detail } = parseCodedMessage(err instanceof Error ? err.message : String(err));
+  return code ? { code, message: detail } : { code: 'ERR_INTERNAL', message: detail };
 }
 
 /** Prints an error the way every command does and returns the exit code to use. */

@@ -11,6 +11,7 @@ import { defaultWritePrefix, expandWritePrefix } from '../contracts/write-prefix
 import { inputsHash } from '../hashing/inputs-hash';
 import { parseJsonBytes } from '../hashing/json-text';
 import { canonicalPath } from '../world/path';
+import { firstIssue } from '../contracts/zod-issue';
 
 export const DEFAULT_PLAN = 'default';
 export const DEFAULT_PLAN_BUDGET_USD = 10;
@@ -106,11 +107,10 @@ export async function buildRunRequest(ref: string, opts: RunOptions, cfg: Config
   };
   const parsed = RunRequestSchema.safeParse(candidate);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || 'request';
+    const { where: field = 'request', message } = firstIssue(parsed.error, 'request');
     const code =
       field === 'processor_ref' ? 'ERR_UNKNOWN_PROCESSOR' : field === 'mode' ? 'ERR_MODE_INVALID' : 'ERR_INPUTS';
-    throw new WorldloopError(code, `${field}: ${issue.message}`);
+    throw new WorldloopError(code, `${field}: ${message}`);
   }
   // Validate the prefix grammar now with a stand-in id; Admit checks it again with the real one.
   canonicalPath(expandWritePrefix(parsed.data.write_prefix, '00000000-0000-7000-8000-000000000000'), 'prefix');

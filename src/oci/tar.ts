@@ -33,7 +33,7 @@ const BLOCK = 512;
 function octal(value: number, width: number): string {
   // width includes the trailing NUL
   const s = value.toString(8);
-  if (s.length > width - 1) throw new WorldloopError('ERR_INTERNAL', `tar field overflow: ${value}`);
+  if (s.length > width - 1) throw new WorldloopError('ERR_TOOLCHAIN', `tar field overflow: ${value}`);
   return s.padStart(width - 1, '0');
 }
 
@@ -100,9 +100,9 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
   const seen = new Set<string>();
   for (const entry of sorted) {
     if (entry.path.startsWith('/') || entry.path.split('/').includes('..') || entry.path === '') {
-      throw new WorldloopError('ERR_INTERNAL', `tar entry path must be relative and plain: ${entry.path}`);
+      throw new WorldloopError('ERR_INVARIANT', `tar entry path must be relative and plain: ${entry.path}`);
     }
-    if (seen.has(entry.path)) throw new WorldloopError('ERR_INTERNAL', `duplicate tar entry ${entry.path}`);
+    if (seen.has(entry.path)) throw new WorldloopError('ERR_INVARIANT', `duplicate tar entry ${entry.path}`);
     seen.add(entry.path);
     const name = entry.type === 'dir' ? `${entry.path}/` : entry.path;
     const shortName = fitsUstar(name) ? name : name.slice(0, 100);
@@ -158,7 +158,7 @@ export async function entriesFromDir(
         out.push({ type: 'dir', path, mode: st.mode & 0o7777 });
         await walk(path);
       } else if (st.isFile()) out.push({ type: 'file', path, mode: st.mode & 0o7777, data: await readFile(full) });
-      else throw new WorldloopError('ERR_INTERNAL', `unsupported file type in layer source: ${full}`);
+      else throw new WorldloopError('ERR_TOOLCHAIN', `unsupported file type in layer source: ${full}`);
     }
   };
   await walk('');

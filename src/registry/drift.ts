@@ -5,7 +5,7 @@
 //   - `deployments/<env>.json`, written by a deploy or promotion: the digests it rolled out.
 // Either source disagreeing with the pin is drift. On dev and staging drift is reported; on main it fails
 // closed (the caller exits non-zero / the workflow fails), and so does anything main cannot prove.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { WorldloopError } from '../contracts/errors';
@@ -14,6 +14,8 @@ import type { OciClient } from '../oci/client';
 import { digestOfRef, isDigest, pinnedImageProblem } from '../oci/image-ref';
 import { assertIndexPlatforms } from '../oci/index-platforms';
 import { readPinnedStates } from './pin';
+import { firstIssue } from '../contracts/zod-issue';
+import { writeFileAtomic } from '../write-file-atomic';
 
 export const ENVIRONMENTS = ['dev', 'staging', 'main'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -109,8 +111,8 @@ export async function readDeploymentsFile(deploymentsDir: string, env: Environme
   }
   const parsed = DeploymentsFileSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new WorldloopError('ERR_REGISTRY_INVALID', `${file} ${issue.path.join('.')}: ${issue.message}`);
+    const { where = '', message } = firstIssue(parsed.error);
+    throw new WorldloopError('ERR_REGISTRY_INVALID', `${file} ${where}: ${message}`);
   }
   if (parsed.data.environment !== env) {
     throw new WorldloopError('ERR_REGISTRY_INVALID', `${file} says environment ${parsed.data.environment}, not ${env}`);
@@ -274,8 +276,6 @@ export async function promote(args: {
   const sorted = Object.fromEntries(Object.entries(processors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   await mkdir(args.deploymentsDir, { recursive: true });
   const file = join(args.deploymentsDir, `${args.env}.json`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ environment: args.env, processors: sorted }, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify({ environment: args.env, processors: sorted }, null, 2)}\n`);
   return records;
 }

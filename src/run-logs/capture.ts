@@ -2,9 +2,9 @@
 // they stream past — in constant memory, however much the processor prints — and writes them to the
 // execution's workdir, where Execute's keepRunLogs picks them up (STDERR_CAPTURE_FILE).
 import { Writable } from 'node:stream';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_LINE_BYTES, MAX_LINES, selectLifecycleLines } from './lifecycle-lines';
+import { writeFileAtomic } from '../write-file-atomic';
 
 /**
  * Where the adapter leaves the lifecycle lines it captured from the container's whole stderr, in the
@@ -91,10 +91,8 @@ export class LifecycleCapture {
   /** Writes the lines to `<workdir>/stderr-lifecycle.jsonl` atomically (a retry may write it again). */
   async save(workdir: string): Promise<void> {
     const path = join(workdir, STDERR_CAPTURE_FILE);
-    const tmp = `${path}.${process.pid}.tmp`;
     const lines = this.lines();
     if (this.#dropped > 0) lines.push(droppedMarker(this.#dropped));
-    await writeFile(tmp, lines.map((l) => `${l}\n`).join(''), { mode: 0o644 });
-    await rename(tmp, path);
+    await writeFileAtomic(path, lines.map((l) => `${l}\n`).join(''), { mode: 0o644 });
   }
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { WorldloopError } from '../contracts/errors';
 import { SecretNameSchema } from '../contracts/schemas';
 import { redactCredentialPatterns } from '../log/patterns';
+import { firstIssue } from '../contracts/zod-issue';
 
 const AllowListSchema = z.strictObject({ secrets: z.array(SecretNameSchema) });
 
@@ -46,10 +47,8 @@ export function parseAllowList(text: string, source = 'secrets.allow.yaml'): Rea
   }
   const parsed = AllowListSchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : 'top level';
-    // zod's messages name the expectation, not the received value, so they are safe to show.
-    throw invalid(`${where}: ${issue.message}`);
+    const { where, message } = firstIssue(parsed.error, 'top level');
+    throw invalid(`${where}: ${message}`);
   }
   const names = parsed.data.secrets;
   const seen = new Set<string>();

@@ -14,7 +14,8 @@ import {
 import { v7 as uuidv7 } from 'uuid';
 import type { PhaseState } from '../../activities';
 import { WorldloopError } from '../contracts/errors';
-import { ErrorEnvelopeSchema, type Envelope, type ErrorEnvelope, type RunRequest } from '../contracts/schemas';
+import { errorEnvelope, unstartedMeta } from '../contracts/envelope';
+import { ErrorEnvelopeSchema, type Envelope, type RunRequest } from '../contracts/schemas';
 import { SA_CACHE_HIT, SA_MODE, SA_PLAN, SA_PROCESSOR_REF, SA_STATUS } from '../contracts/search-attributes';
 import { executionIdOf, runWorkflowId } from '../contracts/workflow-id';
 import { phaseQuery, runProcessor } from '../../workflows';
@@ -86,33 +87,13 @@ export async function runEnvelope(handle: WorkflowHandle): Promise<Envelope> {
     const parsed = ErrorEnvelopeSchema.safeParse(cause?.details?.[0]);
     if (parsed.success) return parsed.data;
     const stopped = err.cause instanceof CancelledFailure || err.cause instanceof TerminatedFailure;
-    return envelopeWithoutDetails(
+    return errorEnvelope(
       executionIdOf(handle.workflowId) ?? handle.workflowId,
       stopped ? 'ERR_CANCELLED' : 'ERR_INTERNAL',
-      (cause?.message ?? err.message).replace(/^\[ERR_[A-Z0-9_]+\]\s*/, ''),
+      cause?.message ?? err.message,
+      unstartedMeta({ adapter: 'local', mode: 'mock' }),
     );
   }
-}
-
-function envelopeWithoutDetails(
-  execution_id: string,
-  code: 'ERR_CANCELLED' | 'ERR_INTERNAL',
-  message: string,
-): ErrorEnvelope {
-  return {
-    status: 'error',
-    execution_id,
-    error: { code, message },
-    meta: {
-      env_fingerprint: '',
-      image_digest: '',
-      adapter: 'local',
-      mode: 'mock',
-      duration_ms: 0,
-      cache_hit: false,
-      cost_micro: 0,
-    },
-  };
 }
 
 /** True when some worker polls the task queue's workflow tasks (Temporal may list a dead one for minutes). */

@@ -3,7 +3,7 @@
 // process; `worldloop run` embeds one in-process when nobody polls the task queue.
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createDriftActivities } from '../../activities/drift';
@@ -27,6 +27,7 @@ import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
 import { WORLDLOOP_VERSION } from '../version';
+import { writeFileAtomic } from '../write-file-atomic';
 
 export { WORLDLOOP_VERSION };
 
@@ -126,9 +127,7 @@ export async function workflowBundle(cfg: Config, logger: Logger): Promise<{ cod
     logger: { trace() {}, debug() {}, info() {}, warn: (m) => logger.warn(m), error: (m) => logger.error(m), log() {} },
   });
   await mkdir(join(cfg.stateDir, 'bundles'), { recursive: true });
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
-  await writeFile(tmp, code);
-  await rename(tmp, cacheFile);
+  await writeFileAtomic(cacheFile, code);
   logger.info({ event: 'worker.bundle', ms: Math.round(performance.now() - started) }, 'workflow bundle built');
   return { code };
 }

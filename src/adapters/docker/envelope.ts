@@ -1,9 +1,11 @@
 // The heart of the local adapter, kept pure: from what is known once a container has stopped (how it
 // ended, its exit code, the OOM flag, the stderr tail, what outputs.json and the processor's receipt say)
 // to the canonical envelope (docs/architecture.md §6). No Docker, no files: unit-tested branch by branch.
+import { errorEnvelope } from '../../contracts/envelope';
 import { assertNever, isErrorCode, type ErrorCode } from '../../contracts/errors';
 import { OutputsIndexSchema, type Envelope, type EnvelopeMeta } from '../../contracts/schemas';
 import type { Termination } from './result-record';
+import { firstIssue } from '../../contracts/zod-issue';
 
 /** What reading a processor file gave: its text, nothing (absent), or why it could not be read. */
 export type ProcessorFileRead =
@@ -74,12 +76,7 @@ export function reportedFailureCode(stderrTail: string): ErrorCode | undefined {
 
 export function envelopeFor(f: TerminationFacts): Envelope {
   const tailSuffix = f.stderr_tail ? `; stderr tail:\n${f.stderr_tail}` : '';
-  const error = (code: ErrorCode, message: string): Envelope => ({
-    status: 'error',
-    execution_id: f.execution_id,
-    error: { code, message },
-    meta: f.meta,
-  });
+  const error = (code: ErrorCode, message: string): Envelope => errorEnvelope(f.execution_id, code, message, f.meta);
   switch (f.termination) {
     case 'timeout':
       return error(
@@ -118,11 +115,8 @@ export function envelopeFor(f: TerminationFacts): Envelope {
   }
   const parsed = OutputsIndexSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return error(
-      'ERR_OUTPUT_INVALID',
-      `outputs.json does not match the schema at ${issue.path.join('.')}: ${issue.message}`,
-    );
+    const { where = '', message } = firstIssue(parsed.error);
+    return error('ERR_OUTPUT_INVALID', `outputs.json does not match the schema at ${where}: ${message}`);
   }
   const prefix = f.write_prefix.endsWith('/') ? f.write_prefix : `${f.write_prefix}/`;
   // Claims, not facts: Settle verifies every one of them against the files.

@@ -8,11 +8,12 @@
 //
 // The rest of /work is read-only inside the container, so a processor cannot forge result.json.
 import { constants as fsc } from 'node:fs';
-import { chmod, chown, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { WorldloopError } from '../../contracts/errors';
 import type { InvokeArgs } from '../adapter';
+import { writeFileAtomic } from '../../write-file-atomic';
 
 export const CONTAINER_UID = 65532;
 export const CONTAINER_USER = `${CONTAINER_UID}:${CONTAINER_UID}`;
@@ -38,18 +39,6 @@ export function layoutOf(args: Pick<InvokeArgs, 'workdir' | 'execution_id'>): La
     result: join(w, 'result.json'),
     secrets: join(dirname(w), `secrets-${args.execution_id}`),
   };
-}
-
-export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
 }
 
 /**
@@ -118,11 +107,11 @@ export async function prepareHostFiles(
   await rm(p.out, { recursive: true, force: true });
   await mkdir(p.out, { mode: 0o755 });
   await giveToContainerUser(p.out, 0o777, logger);
-  await writeFileAtomic(p.inputs, JSON.stringify(args.inputs), 0o644);
-  if (args.config) await writeFileAtomic(p.config, JSON.stringify(args.config), 0o644);
+  await writeFileAtomic(p.inputs, JSON.stringify(args.inputs), { mode: 0o644 });
+  if (args.config) await writeFileAtomic(p.config, JSON.stringify(args.config), { mode: 0o644 });
   else await rm(p.config, { force: true });
   if (hasSecrets(args)) await writeSecrets(p.secrets, args.secrets);
-  await writeFileAtomic(p.prepared, JSON.stringify({ container_id: containerId }), 0o644);
+  await writeFileAtomic(p.prepared, JSON.stringify({ container_id: containerId }), { mode: 0o644 });
 }
 
 export function hasSecrets(args: Pick<InvokeArgs, 'mode' | 'secrets'>): boolean {

@@ -1,8 +1,8 @@
 // The adapter's arguments, checked at the boundary: an unpinned image gets its own code, anything else
 // that does not match the contract is ERR_USAGE naming the field.
-import { WorldloopError } from '../../contracts/errors';
 import { InvokeArgsSchema, type InvokeArgs } from '../adapter';
 import { parsePinnedImage } from './image-ref';
+import { zodIssueError } from '../../contracts/zod-issue';
 
 export function parseInvokeArgs(raw: unknown): InvokeArgs {
   if (raw !== null && typeof raw === 'object' && 'image' in raw && typeof raw.image === 'string') {
@@ -10,9 +10,7 @@ export function parseInvokeArgs(raw: unknown): InvokeArgs {
   }
   const parsed = InvokeArgsSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? issue.path.join('.') : '(arguments)';
-    throw new WorldloopError('ERR_USAGE', `adapter invoke: ${where}: ${issue.message}`);
+    throw zodIssueError('ERR_USAGE', parsed.error, { context: 'adapter invoke', root: '(arguments)' });
   }
   return parsed.data;
 }

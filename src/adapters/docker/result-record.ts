@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { WorldloopError } from '../../contracts/errors';
 import { EnvelopeSchema } from '../../contracts/schemas';
-import { writeFileAtomic } from './host-files';
+import { writeFileAtomic } from '../../write-file-atomic';
 
 /**
  * How a container's run ended: it exited by itself, was killed at its deadline or on a cancel the workflow
@@ -27,7 +27,7 @@ export const ResultRecordSchema = z.strictObject({
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;
 
 export async function writeResultRecord(path: string, record: ResultRecord): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(record), 0o644);
+  await writeFileAtomic(path, JSON.stringify(record), { mode: 0o644 });
 }
 
 /** The recorded outcome, undefined when there is none; a file that is not one is refused, never overwritten. */
@@ -48,7 +48,7 @@ export async function readResultRecord(path: string, executionId: string): Promi
   // Refuse rather than run again: a second run of a finished execution is exactly what this file prevents.
   if (!parsed?.success || parsed.data.execution_id !== executionId) {
     throw new WorldloopError(
-      'ERR_INTERNAL',
+      'ERR_INVARIANT',
       `${path} exists but is not a result record of execution ${executionId}; inspect it before retrying`,
     );
   }

@@ -1,8 +1,9 @@
 // The run lifecycle of one execution: replay a recorded result, or adopt the container that carries the
 // execution's name, or create it; then start, watch (heartbeats, deadline, cancel), record, remove.
 import type Dockerode from 'dockerode';
+import { errorEnvelope } from '../../contracts/envelope';
 import { WorldloopError } from '../../contracts/errors';
-import type { Envelope, EnvelopeMeta } from '../../contracts/schemas';
+import type { EnvelopeMeta } from '../../contracts/schemas';
 import type { InvokeArgs, InvokeControl, InvokeOutcome } from '../adapter';
 import { parseInvokeArgs } from './invoke-args';
 import { LifecycleCapture } from '../../run-logs/capture';
@@ -146,7 +147,7 @@ export class DockerRun {
     const label = info.Config.Labels?.[LABELS.executionId];
     if (label !== this.#args.execution_id) {
       throw new WorldloopError(
-        'ERR_INTERNAL',
+        'ERR_ADOPTION_REFUSED',
         `a container named ${this.#name} exists but is labelled for execution ${String(label)}; refusing to adopt it`,
       );
     }
@@ -447,12 +448,7 @@ export class DockerRun {
   /** An outcome for a run that never got a container (cancelled before start), recorded like any other. */
   async #finishWithoutContainer(detail: string): Promise<InvokeOutcome> {
     const now = new Date().toISOString();
-    const envelope: Envelope = {
-      status: 'error',
-      execution_id: this.#args.execution_id,
-      error: { code: 'ERR_CANCELLED', message: detail },
-      meta: this.#meta(now, now, 0),
-    };
+    const envelope = errorEnvelope(this.#args.execution_id, 'ERR_CANCELLED', detail, this.#meta(now, now, 0));
     const record: ResultRecord = {
       result_schema: 'worldloop.docker-result/v1',
       execution_id: this.#args.execution_id,

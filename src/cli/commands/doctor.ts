@@ -9,6 +9,7 @@ import { ociRegistryAnswers, ociRegistryBinary, ociRegistryUrl } from '../../oci
 import { locateTemporalCli, temporalCliVersion, whichOnPath } from '../../temporal/cli-binary';
 import { devServerStatus, probeTemporal } from '../../temporal/dev-server';
 import { EXIT_FAILURE, action, printJson } from '../output';
+import { detailOfMessage } from '../../contracts/errors';
 
 export const NODE_MIN = '20.19';
 
@@ -69,7 +70,7 @@ export async function checkTemporalCli(cfg: Config): Promise<DoctorCheck> {
   try {
     found = await locateTemporalCli(cfg);
   } catch (err) {
-    return fail(name, (err as Error).message.replace(/^\[ERR_[A-Z_]+\] /, ''), 'Fix or unset WORLDLOOP_TEMPORAL_BIN.');
+    return fail(name, detailOfMessage((err as Error).message), 'Fix or unset WORLDLOOP_TEMPORAL_BIN.');
   }
   if (found) {
     try {
