@@ -12,6 +12,6 @@ export {
   type AdapterLogger,
   type DockerAdapterDeps,
   type PinnedImage,
-} from './docker-adapter';
+} from './docker/index';
 export { connectDocker, dockerEngineStatus, type DockerEngineStatus } from './docker-engine';
 export { LogTail, TAIL_MAX_BYTES, TAIL_MAX_LINES } from './log-tail';

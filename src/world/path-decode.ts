@@ -44,23 +44,8 @@ export function percentDecodeOnce(segment: string): DecodeResult {
   }
 }
 
-/** UTF-8 byte length without allocating; an unpaired surrogate counts as the 3 bytes of U+FFFD. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
+// One UTF-8 length for the grammar and the inputs limits (pure, in contracts).
+export { utf8Length } from '../contracts/inputs-limits';
 
 /**
  * True when `s` has more than `limit` characters, counting Unicode code points (a surrogate pair is one

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABELS } from '../../src/adapters/docker-adapter';
+import { LABELS } from '../../src/adapters/docker/index';
 import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
 import { ReceiptSchema } from '../../src/contracts';
 import { determinismPath } from '../../src/contracts/write-prefix';

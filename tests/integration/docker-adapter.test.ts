@@ -15,7 +15,7 @@ import { REPO_ROOT, config } from '../../src/config';
 import { DEFAULT_OUTPUT_LIMITS, type Runtime } from '../../src/contracts';
 import { WorldloopError } from '../../src/contracts/errors';
 import type { Adapter, InvokeArgs, InvokeOutcome } from '../../src/adapters/adapter';
-import { LABELS, containerCreateOptions, containerName, createDockerAdapter } from '../../src/adapters/docker-adapter';
+import { LABELS, containerCreateOptions, containerName, createDockerAdapter } from '../../src/adapters/docker/index';
 import { connectDocker } from '../../src/adapters/docker-engine';
 import { Redactor } from '../../src/log/redactor';
 

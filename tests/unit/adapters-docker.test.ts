@@ -1,6 +1,6 @@
 // The pure parts of the local adapter: pinned-image parsing and the bounded stderr tail.
 import { describe, expect, it } from 'vitest';
-import { containerName, parsePinnedImage } from '../../src/adapters/docker-adapter';
+import { containerName, parsePinnedImage } from '../../src/adapters/docker/index';
 import { LogTail, demuxBuffer } from '../../src/adapters/log-tail';
 import { expectCode } from './helpers/expect-code';
 

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { createDockerAdapter } from '../../adapters/docker-adapter';
+import { createDockerAdapter } from '../../adapters/docker/index';
 import { connectDocker } from '../../adapters/docker-engine';
 import { envFingerprint } from '../../hashing';
 import { type ImageRunner, emulated, outputDigests, verifyBuilds } from '../../build/verify-image';
