@@ -382,7 +382,7 @@ describe('docker adapter: adoption', () => {
     await writeFile(
       child,
       `import Docker from ${JSON.stringify(join(REPO_ROOT, 'node_modules/dockerode/lib/docker.js'))};\n` +
-        `import { createDockerAdapter } from ${JSON.stringify(join(REPO_ROOT, 'src/adapters/docker-adapter.ts'))};\n` +
+        `import { createDockerAdapter } from ${JSON.stringify(join(REPO_ROOT, 'src/adapters/docker/index.ts'))};\n` +
         `await createDockerAdapter({ docker: new Docker() }).invoke(JSON.parse(process.argv[2]));\n`,
     );
     const proc = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(args)], {
