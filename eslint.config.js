@@ -32,7 +32,17 @@ const supplyChainFence = (rightOf) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.state/**', 'coverage/**', 'processors/**/dist/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.tools/**',
+      '.state/**',
+      'coverage/**',
+      'processors/**/dist/**',
+      'dist/**',
+      '.dist-*/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -276,7 +286,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },
 );

@@ -1,7 +1,30 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so a clone works without a build step.
-import { register } from 'tsx/esm/api';
+// The CLI runs the compiled build in dist/ (`npm run build`; setup builds it). A missing or stale build is
+// refused with ERR_BUILD_STALE rather than run: the code that runs is always the code in the sources.
+// During development, `node bin/worldloop-dev.js …` runs the TypeScript sources directly through tsx.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { staleReason } from './build-stamp.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-await main(process.argv);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stale = staleReason(ROOT);
+if (stale) {
+  // The catalogue's entry (src/contracts/errors.ts), repeated here because the catalogue is part of the build;
+  // tests/unit/cli-build.test.ts keeps the two equal.
+  const code = 'ERR_BUILD_STALE';
+  const message = `${stale}; this CLI refuses to run old code`;
+  const explanation =
+    'The compiled CLI in dist/ is missing or was built from other sources than the ones in this checkout, so running it would run old code.';
+  const action =
+    'To fix: run `npm run build` (setup does it too), or `node bin/worldloop-dev.js` to run the sources through tsx.';
+  if (process.argv.includes('--json'))
+    process.stdout.write(`${JSON.stringify({ ok: false, code, message, explanation, action })}\n`);
+  else process.stderr.write(`${code}: ${message}\n  why: ${explanation}\n  ${action}\n`);
+  process.exitCode = 1;
+} else {
+  const { main } = await import('../dist/cli.js');
+  // The top-level listing, recorded by the build, so a command line naming no command loads none.
+  const summaries = JSON.parse(readFileSync(join(ROOT, 'dist', 'commands.json'), 'utf8'));
+  await main(process.argv, { summaries });
+}

@@ -336,6 +336,18 @@ setup_temporal() {
   fi
 }
 
+# ------------------------------------------------------------------------------------ the compiled CLI
+# bin/worldloop.js runs dist/ and refuses a stale one (ERR_BUILD_STALE); scripts/build.mjs rebuilds only
+# when the sources changed since the last build (a build stamp of their digest).
+setup_cli_build() {
+  local out
+  out="$(cd "$ROOT" && node scripts/build.mjs 2>&1)" || {
+    printf '%s\n' "$out" >&2
+    die "npm run build failed; see the output above"
+  }
+  ok "compiled CLI: ${out#build: }"
+}
+
 # ------------------------------------------------------------------------------- 6. processor images
 setup_images() {
   if node bin/worldloop.js pin --check >/dev/null 2>&1; then
@@ -354,6 +366,7 @@ setup_images() {
 }
 
 setup_node
+setup_cli_build
 setup_apt
 setup_binfmt
 setup_docker

@@ -365,6 +365,20 @@ export const ERROR_CATALOGUE = {
     'To fix: report it with the execution id and the message; if the state folder was edited by hand, restore it from backup.',
   ),
 
+  // The front door: the compiled CLI and the resident worker (issue 10)
+  ERR_BUILD_STALE: spec(
+    'runtime',
+    false,
+    'The compiled CLI in dist/ is missing or was built from other sources than the ones in this checkout, so running it would run old code.',
+    'To fix: run `npm run build` (setup does it too), or `node bin/worldloop-dev.js` to run the sources through tsx.',
+  ),
+  ERR_WORKER_UNAVAILABLE: spec(
+    'runtime',
+    true,
+    'The resident worker (started by `worldloop server start` or the first `run`) exited during start-up or did not become ready in time.',
+    'To fix: read the worker log that `worldloop server status` names, then `worldloop server start` again; `run --embedded-worker` runs one in-process meanwhile.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

@@ -2,9 +2,8 @@
 // secret resolver, logger, Temporal client) are built. `worldloop worker` runs it as a long-lived
 // process; `worldloop run` embeds one in-process when nobody polls the task queue.
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { Runtime, Worker } from '@temporalio/worker';
+import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createDriftActivities } from '../../activities/drift';
 import { REPO_ROOT, type Config } from '../config';
@@ -12,7 +11,6 @@ import { createDockerAdapter } from '../adapters';
 import { connectDocker } from '../adapters/docker-engine';
 import type { Mode } from '../contracts';
 import { runWorkflowId } from '../contracts/workflow-id';
-import { blake3Hex } from '../hashing';
 import { createLogger, defaultRedactor, type Logger } from '../log';
 import {
   RunMetrics,
@@ -27,9 +25,9 @@ import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
 import { WORLDLOOP_VERSION } from '../version';
-import { writeFileAtomic } from '../write-file-atomic';
+import { workflowBundle } from './workflow-bundle';
 
-export { WORLDLOOP_VERSION };
+export { WORLDLOOP_VERSION, workflowBundle };
 
 /** Builds every activity dependency once. */
 export async function buildActivityDeps(
@@ -89,47 +87,6 @@ export async function buildActivityDeps(
     logger,
     metrics,
   };
-}
-
-async function listSources(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listSources(path)));
-    else if (entry.name.endsWith('.ts')) out.push(path);
-  }
-  return out.sort();
-}
-
-/**
- * Bundling the workflow code takes seconds; the bundle depends only on the workflow sources, the pure
- * contracts and the SDK version, so it is cached by their digest under the state folder.
- */
-export async function workflowBundle(cfg: Config, logger: Logger): Promise<{ code: string }> {
-  const sources = [
-    ...(await listSources(join(REPO_ROOT, 'workflows'))),
-    ...(await listSources(join(REPO_ROOT, 'src', 'contracts'))),
-    ...(await listSources(join(REPO_ROOT, 'activities'))),
-    join(REPO_ROOT, 'package-lock.json'),
-  ];
-  const parts: string[] = [];
-  for (const file of sources) parts.push(relative(REPO_ROOT, file), blake3Hex(await readFile(file)));
-  const digest = blake3Hex(parts.join('\n'));
-  const cacheFile = join(cfg.stateDir, 'bundles', `workflows-${digest}.js`);
-  try {
-    return { code: await readFile(cacheFile, 'utf8') };
-  } catch {
-    // not cached yet
-  }
-  const started = performance.now();
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
-    logger: { trace() {}, debug() {}, info() {}, warn: (m) => logger.warn(m), error: (m) => logger.error(m), log() {} },
-  });
-  await mkdir(join(cfg.stateDir, 'bundles'), { recursive: true });
-  await writeFileAtomic(cacheFile, code);
-  logger.info({ event: 'worker.bundle', ms: Math.round(performance.now() - started) }, 'workflow bundle built');
-  return { code };
 }
 
 /**

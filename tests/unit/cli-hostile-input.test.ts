@@ -123,7 +123,7 @@ function leaves(command: Command, path: string[] = []): Leaf[] {
   return command.commands.flatMap((c) => leaves(c, [...path, c.name()]));
 }
 
-const COMMANDS = leaves(buildProgram());
+const COMMANDS = leaves(await buildProgram());
 
 // Argument values a hostile or careless caller sends. Linux caps one argument at 128 KiB.
 const HOSTILE: [string, string][] = [

@@ -2,7 +2,7 @@
 // check a path the same way the engine will before they hand it to a run.
 import { Option, type Command } from 'commander';
 import { WorldloopError } from '../../contracts/errors';
-import { canonicalise, type SelectorKind } from '../../world/index';
+import { canonicalise, type SelectorKind } from '../../world/path';
 import { action, printJson } from '../output';
 
 interface CanonOptions {
