@@ -106,16 +106,6 @@ export async function hasWorkflowPollers(temporal: TemporalConnection, taskQueue
   return (response.pollers ?? []).length > 0;
 }
 
-/** True once a worker has completed the run's first workflow task, polling for at most `withinMs`. */
-export async function pickedUp(handle: WorkflowHandle, withinMs: number): Promise<boolean> {
-  const deadline = performance.now() + withinMs;
-  while (performance.now() < deadline) {
-    if ((await handle.describe()).historyLength > 3) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
 /** Which runs to list; every field is matched exactly against a worldloop search attribute. */
 export interface RunFilter {
   readonly processor_ref?: string;

@@ -3,7 +3,8 @@
 // calls these; activities receive the clients they build.
 import { readFile } from 'node:fs/promises';
 import { Connection, type TLSConfig } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+// Type only: the worker SDK (its native core) costs a second to load, and only workers need it.
+import type { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
 import { devServerUiUrl, ensureDevServer } from './dev-server';
@@ -75,8 +76,11 @@ export function uiUrlForAddress(address: string, configured: string | undefined)
   return `http://${host}:8080`;
 }
 
-/** Resolves where to connect; with no TEMPORAL_ADDRESS this starts (or reuses) the embedded dev server. */
-export async function resolveTemporalTarget(cfg: Config): Promise<TemporalTarget> {
+/**
+ * Resolves where to connect; with no TEMPORAL_ADDRESS this starts (or reuses) the embedded dev server —
+ * `trustReady` takes a server this state folder already checked as it is (ensureDevServer).
+ */
+export async function resolveTemporalTarget(cfg: Config, opts: { trustReady?: boolean } = {}): Promise<TemporalTarget> {
   const { address, namespace, apiKey } = cfg.temporal;
   if (address) {
     return {
@@ -88,7 +92,7 @@ export async function resolveTemporalTarget(cfg: Config): Promise<TemporalTarget
       apiKey,
     };
   }
-  const dev = await ensureDevServer(cfg);
+  const dev = await ensureDevServer(cfg, opts);
   return {
     address: dev.address,
     namespace,
@@ -110,14 +114,22 @@ function unavailable(target: TemporalTarget, err: unknown): WorldloopError {
   );
 }
 
-/** Resolves the target and connects to it; any failure to connect becomes ERR_TEMPORAL_UNAVAILABLE. */
+/**
+ * Resolves the target and connects to it; any failure to connect becomes ERR_TEMPORAL_UNAVAILABLE. The embedded
+ * dev server is first taken as last checked (one connection, no probe); if that connection fails, the server
+ * gets the full check (and a restart when it hangs) and the connection one more try.
+ */
 async function connectTarget<C>(
   cfg: Config,
   connect: (target: TemporalTarget) => Promise<C>,
 ): Promise<ConnectedTarget<C>> {
-  const target = await resolveTemporalTarget(cfg);
+  let target = await resolveTemporalTarget(cfg, { trustReady: true });
   try {
-    const connection = await connect(target);
+    const connection = await connect(target).catch(async (err: unknown) => {
+      if (!target.embedded) throw err;
+      target = await resolveTemporalTarget(cfg);
+      return connect(target);
+    });
     return {
       connection,
       address: target.address,
@@ -143,7 +155,8 @@ export function connectTemporal(cfg: Config): Promise<TemporalConnection> {
 }
 
 /** The worker's native (Rust core) connection, with the same settings as connectTemporal. */
-export function connectWorkerNativeConnection(cfg: Config): Promise<ConnectedTarget<NativeConnection>> {
+export async function connectWorkerNativeConnection(cfg: Config): Promise<ConnectedTarget<NativeConnection>> {
+  const { NativeConnection } = await import('@temporalio/worker');
   return connectTarget(cfg, (target) =>
     NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }),
   );

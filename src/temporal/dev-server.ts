@@ -26,6 +26,8 @@ export interface DevServerPaths {
   readonly pidFile: string;
   readonly logFile: string;
   readonly lockFile: string;
+  /** Holds the pid of our server once it answered with worldloop's search attributes registered. */
+  readonly readyFile: string;
 }
 
 export interface DevServerInfo {
@@ -57,6 +59,7 @@ export function devServerPaths(cfg: Config): DevServerPaths {
     pidFile: join(dir, 'dev-server.pid'),
     logFile: join(dir, 'dev-server.log'),
     lockFile: join(dir, 'dev-server.lock'),
+    readyFile: join(dir, 'dev-server.ready'),
   };
 }
 
@@ -160,7 +163,7 @@ function withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** The lines that explain a failed start: a Go panic prints its cause first and a long stack after it. */
-async function logExcerpt(file: string): Promise<string> {
+export async function logExcerpt(file: string): Promise<string> {
   let lines: string[];
   try {
     lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
@@ -235,15 +238,41 @@ async function startDevServer(cfg: Config, paths: DevServerPaths): Promise<numbe
 }
 
 /**
- * Starts the embedded dev server if no healthy one answers at the dev address, or reuses the running one.
- * Either way worldloop's search attributes are registered before it returns.
+ * The quick answer for every command after the first: our own server is still the one that was checked (its
+ * pid alive and recorded as ready) and its port is open. No gRPC here; the caller's own connection proves the
+ * server answers, and on failure the caller asks ensureDevServer for the full check.
  */
-export async function ensureDevServer(cfg: Config): Promise<DevServerInfo> {
+async function knownReady(paths: DevServerPaths, address: string, uiUrl: string): Promise<DevServerInfo | undefined> {
+  const pid = await readPid(paths.pidFile);
+  if (!pidAlive(pid) || (await readPid(paths.readyFile)) !== pid) return undefined;
+  return (await tcpOpen(address, 1_000)) ? { address, uiUrl, pid: pid!, started: false } : undefined;
+}
+
+/**
+ * Starts the embedded dev server if no healthy one answers at the dev address, or reuses the running one.
+ * Either way worldloop's search attributes are registered before it returns. With `trustReady`, a server this
+ * state folder started and already checked is taken as it is (see knownReady).
+ */
+export async function ensureDevServer(cfg: Config, opts: { trustReady?: boolean } = {}): Promise<DevServerInfo> {
   const paths = devServerPaths(cfg);
   const address = devServerAddress(cfg);
   const uiUrl = devServerUiUrl(cfg);
+  if (opts.trustReady) {
+    const ready = await knownReady(paths, address, uiUrl);
+    if (ready) return ready;
+  }
   await mkdir(paths.dir, { recursive: true });
+  const info = await checkedDevServer(cfg, paths, address, uiUrl);
+  if (info.pid > 0) await writeFile(paths.readyFile, `${info.pid}\n`);
+  return info;
+}
 
+async function checkedDevServer(
+  cfg: Config,
+  paths: DevServerPaths,
+  address: string,
+  uiUrl: string,
+): Promise<DevServerInfo> {
   const reuse = async (): Promise<DevServerInfo | undefined> => {
     if (!(await probeTemporal(address, cfg.temporal.namespace))) return undefined;
     await ensureSearchAttributesAt(address, cfg.temporal.namespace);
@@ -271,7 +300,8 @@ export async function ensureDevServer(cfg: Config): Promise<DevServerInfo> {
   });
 }
 
-async function killGroup(pid: number, graceMs = 10_000): Promise<void> {
+/** SIGTERM to a process group we started detached (or the process), SIGKILL after `graceMs`; waits until gone. */
+export async function killGroup(pid: number, graceMs = 10_000): Promise<void> {
   const signal = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pid, sig);
@@ -302,6 +332,7 @@ export async function stopDevServer(cfg: Config): Promise<{ stopped: boolean; pi
   }
   await killGroup(pid);
   await rm(paths.pidFile, { force: true });
+  await rm(paths.readyFile, { force: true });
   return { stopped: true, pid };
 }
 

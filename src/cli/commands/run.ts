@@ -1,13 +1,44 @@
-// `worldloop run`: the durable loop from the command line. One command is enough: with no worker polling
-// the task queue, `run` embeds one. The Temporal SDK is imported only once the request is known to be
-// valid, so bad input is refused quickly and before anything is created.
+// `worldloop run`: the durable loop from the command line. One command is enough: with the embedded dev server a
+// resident worker serves the run (started on first use, src/temporal/resident-worker.ts); against a configured
+// cluster that no worker serves, or with --embedded-worker, this process is the worker. The Temporal SDK is
+// imported only once the request is known to be valid, so bad input is refused quickly and before anything
+// is created.
 import type { Command } from 'commander';
-import { config } from '../../config';
+import { config, type Config } from '../../config';
 import { MICRO_PER_USD, type Envelope } from '../../contracts/schemas';
+import type { TemporalConnection } from '../../temporal/connection';
 import { EXIT_OK, action, exitCodeFor, printJson } from '../output';
 import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, buildRunRequest, type RunOptions } from '../run-request';
 
-const WORKER_PICKUP_MS = 2_000;
+interface RunCommandOptions extends RunOptions {
+  /** Run a worker in this process for this run, whoever else polls the task queue. */
+  embeddedWorker?: boolean;
+}
+
+/** Who works on the run: the resident worker, this process, or whoever already polls the task queue. */
+async function chooseWorker(
+  cfg: Config,
+  temporal: TemporalConnection,
+  opts: RunCommandOptions,
+): Promise<'resident' | 'embedded' | 'none'> {
+  if (opts.embeddedWorker) return 'embedded';
+  if (!cfg.temporal.embeddedWorker) return 'none';
+  if (temporal.embedded) return 'resident';
+  if (opts.detach) return 'none';
+  const { hasWorkflowPollers } = await import('../../temporal/client');
+  return (await hasWorkflowPollers(temporal, cfg.temporal.taskQueue)) ? 'none' : 'embedded';
+}
+
+async function startEmbeddedWorker(cfg: Config, temporal: TemporalConnection) {
+  const [{ startWorker }, embedding] = await Promise.all([
+    import('../../temporal/worker'),
+    import('../embedded-worker'),
+  ]);
+  embedding.quietRuntime();
+  // The embedded worker logs to a file: the terminal belongs to the run's own display.
+  const worker = await startWorker(cfg, temporal, { logger: embedding.fileLogger(cfg) });
+  return { worker, logFile: embedding.logFilePath(cfg) };
+}
 
 function printEnvelopeHuman(envelope: Envelope, link: string): void {
   if (envelope.status === 'success') {
@@ -28,30 +59,29 @@ function printEnvelopeHuman(envelope: Envelope, link: string): void {
   }
 }
 
-export async function runCommand(ref: string, opts: RunOptions): Promise<number> {
+export async function runCommand(ref: string, opts: RunCommandOptions): Promise<number> {
   const cfg = config();
   const request = await buildRunRequest(ref, opts, cfg);
-  const [temporalModule, client, workerModule, embedding, display] = await Promise.all([
+  const [temporalModule, client, display, { ensureDefaultPlan }] = await Promise.all([
     import('../../temporal/connection'),
     import('../../temporal/client'),
-    import('../../temporal/worker'),
-    import('../embedded-worker'),
     import('../phase-display'),
+    import('../default-plan'),
   ]);
-  embedding.quietRuntime();
   const temporal = await temporalModule.connectTemporal(cfg);
-  let embedded: Awaited<ReturnType<typeof workerModule.startWorker>> | undefined;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedWorker>> | undefined;
   try {
-    await embedding.ensureDefaultPlan(cfg, request.plan);
-    const runs = client.runClient(temporal);
-    // The embedded worker logs to a file: the terminal belongs to the run's own display.
-    const embed = () => workerModule.startWorker(cfg, temporal, { logger: embedding.fileLogger(cfg) });
-    const mayEmbed = !opts.detach && cfg.temporal.embeddedWorker;
-    if (mayEmbed && !(await client.hasWorkflowPollers(temporal, cfg.temporal.taskQueue))) embedded = await embed();
-    const { execution_id, handle } = await client.startRun(runs, { taskQueue: cfg.temporal.taskQueue, request });
-    // Temporal keeps listing a poller for minutes after its process died (e.g. the previous `run`).
-    // If nobody picks the run up promptly, this process becomes the worker.
-    if (mayEmbed && !embedded && !(await client.pickedUp(handle, WORKER_PICKUP_MS))) embedded = await embed();
+    const [worker] = await Promise.all([chooseWorker(cfg, temporal, opts), ensureDefaultPlan(cfg, request.plan)]);
+    if (worker === 'resident') {
+      const { ensureResidentWorker } = await import('../../temporal/resident-worker');
+      const resident = await ensureResidentWorker(cfg, temporal.address);
+      if (resident.started && !opts.json)
+        process.stderr.write(`started the resident worker pid ${resident.pid} (log ${resident.logFile})\n`);
+    } else if (worker === 'embedded') embedded = await startEmbeddedWorker(cfg, temporal);
+    const { execution_id, handle } = await client.startRun(client.runClient(temporal), {
+      taskQueue: cfg.temporal.taskQueue,
+      request,
+    });
     const link = temporalModule.uiLinkForWorkflow(
       temporal.uiUrl,
       temporal.namespace,
@@ -67,21 +97,22 @@ export async function runCommand(ref: string, opts: RunOptions): Promise<number>
       return EXIT_OK;
     }
     if (!opts.json) process.stderr.write(`run ${execution_id}  ${link}\n`);
+    // Waiting is one long poll on the result; the phase line (a terminal only) queries the running workflow.
     const result = client.runEnvelope(handle);
     if (!opts.json)
       await display.watchPhases(
         () => client.queryPhase(handle),
-        result.catch(() => undefined),
+        result.then(display.finalPhases, () => undefined),
       );
     const envelope = await result;
     if (opts.json) printJson(envelope);
     else {
       printEnvelopeHuman(envelope, link);
-      if (embedded && envelope.status === 'error') process.stderr.write(`  log      ${embedding.logFilePath(cfg)}\n`);
+      if (embedded && envelope.status === 'error') process.stderr.write(`  log      ${embedded.logFile}\n`);
     }
     return envelope.status === 'success' ? EXIT_OK : exitCodeFor(envelope.error.code);
   } finally {
-    await embedded?.shutdown();
+    await embedded?.worker.shutdown();
     await temporal.connection.close();
   }
 }
@@ -108,6 +139,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'run even when a cached result of a deterministic processor exists')
     .option('--detach', 'start the run and return at once')
     .option('--json', 'print only the envelope, as JSON, on stdout')
+    .option('--embedded-worker', 'run a worker in this process for this run instead of using the resident one')
     .addHelpText(
       'after',
       `

@@ -1,0 +1,141 @@
+// The resident worker (issue 10) on its own state folder and ports: `server start` starts the dev server and one
+// background worker, `server status` shows both, a `run` is served by that worker (not by a worker embedded in the
+// CLI), a killed worker is restarted by the next `run`, and `server stop` stops both.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
+import type { Envelope } from '../../src/contracts/schemas';
+import { runWorkflowId } from '../../src/contracts/workflow-id';
+import { pidAlive, stopDevServer } from '../../src/temporal/dev-server';
+import { residentWorkerPaths, stopResidentWorker } from '../../src/temporal/resident-worker';
+import { freePort } from './free-port';
+import { preparedRegistryDir } from './loop-harness';
+
+const execFileAsync = promisify(execFile);
+
+let stateDir: string;
+let env: NodeJS.ProcessEnv;
+let cfg: Config;
+
+async function cli(...args: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync('node', ['bin/worldloop.js', ...args, '--json'], {
+      cwd: REPO_ROOT,
+      env,
+      timeout: 240_000,
+    });
+    return { code: 0, json: JSON.parse(stdout) as Record<string, unknown>, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return {
+      code: e.code ?? 1,
+      json: e.stdout ? (JSON.parse(e.stdout) as Record<string, unknown>) : {},
+      stderr: e.stderr ?? '',
+    };
+  }
+}
+
+/** The identities that started the run's activities, from its history. */
+async function activityWorkers(executionId: string): Promise<Set<string>> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${cfg.temporal.devPort}` });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(runWorkflowId(executionId)).fetchHistory();
+    return new Set(
+      (history.events ?? []).flatMap((e) =>
+        e.activityTaskStartedEventAttributes?.identity ? [e.activityTaskStartedEventAttributes.identity] : [],
+      ),
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
+const workerPid = async () => Number((await readFile(residentWorkerPaths(cfg).pidFile, 'utf8')).trim());
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'wl-resident-'));
+  const [port, uiPort] = [await freePort(), await freePort()];
+  env = {
+    ...process.env,
+    WORLDLOOP_STATE_DIR: stateDir,
+    WORLDLOOP_REGISTRY_DIR: await preparedRegistryDir(),
+    WORLDLOOP_TEMPORAL_PORT: String(port),
+    WORLDLOOP_UI_PORT: String(uiPort),
+    WORLDLOOP_TASK_QUEUE: 'wl-resident-test',
+    WORLDLOOP_METRICS_ADDR: 'off',
+    WORLDLOOP_LOG_LEVEL: 'warn',
+  };
+  delete env['TEMPORAL_ADDRESS'];
+  delete env['WORLDLOOP_NO_EMBEDDED_WORKER'];
+  cfg = loadConfig(env);
+});
+
+afterAll(async () => {
+  await stopResidentWorker(cfg).catch(() => undefined);
+  await stopDevServer(cfg).catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('the resident worker', () => {
+  let firstPid: number;
+
+  it('server start starts the dev server and the worker; status shows both', async () => {
+    const started = await cli('server', 'start');
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.json).toMatchObject({ ok: true, started: true, worker: { started: true } });
+    firstPid = (started.json['worker'] as { pid: number }).pid;
+    expect(pidAlive(firstPid)).toBe(true);
+    expect(await workerPid()).toBe(firstPid);
+
+    const again = await cli('server', 'start');
+    expect(again.json).toMatchObject({ started: false, worker: { pid: firstPid, started: false } });
+
+    const status = await cli('server', 'status');
+    expect(status).toMatchObject({
+      code: 0,
+      json: {
+        running: true,
+        worker: { running: true, pid: firstPid, task_queue: 'wl-resident-test', current: true },
+      },
+    });
+  });
+
+  it('a run is served by the resident worker, not by one embedded in the CLI', async () => {
+    const run = await cli('run', 'text/stats@1', '--inputs', JSON.stringify({ text: `resident ${Date.now()}` }));
+    expect(run.code, run.stderr).toBe(0);
+    const envelope = run.json as unknown as Envelope;
+    expect(envelope.status).toBe('success');
+    expect(await activityWorkers(envelope.execution_id)).toEqual(new Set([`worldloop-worker@${firstPid}`]));
+  });
+
+  it('a killed worker shows in status and is restarted by the next run', async () => {
+    process.kill(firstPid, 'SIGKILL');
+    for (let i = 0; i < 100 && pidAlive(firstPid); i++) await new Promise((r) => setTimeout(r, 50));
+    const status = await cli('server', 'status');
+    expect(status.json).toMatchObject({ running: true, worker: { running: false, pid: null } });
+
+    const run = await cli('run', 'text/stats@1', '--inputs', JSON.stringify({ text: `restarted ${Date.now()}` }));
+    expect(run.code, run.stderr).toBe(0);
+    const envelope = run.json as unknown as Envelope;
+    expect(envelope.status).toBe('success');
+    const secondPid = await workerPid();
+    expect(secondPid).not.toBe(firstPid);
+    expect(pidAlive(secondPid)).toBe(true);
+    expect(await activityWorkers(envelope.execution_id)).toEqual(new Set([`worldloop-worker@${secondPid}`]));
+  });
+
+  it('server stop stops the worker and the dev server', async () => {
+    const workerBefore = await workerPid();
+    const stopped = await cli('server', 'stop');
+    expect(stopped).toMatchObject({ code: 0, json: { stopped: true, worker: { stopped: true, pid: workerBefore } } });
+    expect(pidAlive(workerBefore)).toBe(false);
+    expect(pidAlive(stopped.json['pid'] as number)).toBe(false);
+    const status = await cli('server', 'status');
+    expect(status).toMatchObject({ code: 1, json: { running: false, worker: { running: false } } });
+  });
+});
