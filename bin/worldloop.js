@@ -2,14 +2,24 @@
 // The CLI runs the compiled build in dist/ (`npm run build`; setup builds it). A missing or stale build is
 // refused with ERR_BUILD_STALE rather than run: the code that runs is always the code in the sources.
 // During development, `node bin/worldloop-dev.js …` runs the TypeScript sources directly through tsx.
-import { readFileSync } from 'node:fs';
+// worldloop runs on Node >= 22: from an older Node it re-runs itself with the Node 24 setup installed (.tools/node).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { staleReason } from './build-stamp.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SUPPORTED_NODE_MAJOR = 22;
+const toolsNode = join(ROOT, '.tools', 'node');
 const stale = staleReason(ROOT);
-if (stale) {
+if (Number(process.versions.node.split('.')[0]) < SUPPORTED_NODE_MAJOR && existsSync(toolsNode)) {
+  const child = spawnSync(toolsNode, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  if (child.signal) process.kill(process.pid, child.signal);
+  process.exitCode = child.status ?? 1;
+} else if (stale) {
   // The catalogue's entry (src/contracts/errors.ts), repeated here because the catalogue is part of the build;
   // tests/unit/cli-build.test.ts keeps the two equal.
   const code = 'ERR_BUILD_STALE';

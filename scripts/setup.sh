@@ -25,7 +25,7 @@ STATE_DIR="${WORLDLOOP_STATE_DIR:-$HOME/.worldloop}"
 TOOLS_DIR="${WORLDLOOP_TOOLS_DIR:-$HOME/.cache/worldloop/tools}"
 OCI_ADDR="${WORLDLOOP_OCI_REGISTRY:-127.0.0.1:5000}"
 TEMPORAL_CLI_VERSION="v1.5.1"
-NODE_MIN="20.19"
+NODE_MIN="20.19" # to run setup itself; worldloop runs on Node 24 (step 1a)
 LOG_DIR="$STATE_DIR/logs"
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -66,6 +66,15 @@ pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 mkdir -p "$STATE_DIR" "$LOG_DIR" "$TOOLS_DIR/bin"
 say "repo $ROOT"
 say "state dir $STATE_DIR, tools dir $TOOLS_DIR"
+
+# toolchain_env_set <key> <line>: $STATE_DIR/toolchain.env keeps one line per key (sourced by .ci/run and shells).
+toolchain_env_set() {
+  local file="$STATE_DIR/toolchain.env" key="$1" line="$2" rest=""
+  [ -f "$file" ] && rest="$(grep -v -e "^$key=" -e "^export $key=" "$file" || true)"
+  if ! grep -qxF -- "$line" "$file" 2>/dev/null || [ "$(grep -c -e "^$key=" -e "^export $key=" "$file")" != 1 ]; then
+    { [ -n "$rest" ] && printf '%s\n' "$rest"; printf '%s\n' "$line"; } >"$file.tmp" && mv "$file.tmp" "$file"
+  fi
+}
 
 # ---------------------------------------------------------------------------------------------- 1. Node
 setup_node() {
@@ -329,11 +338,49 @@ setup_temporal() {
   fi
   ok "temporal CLI ($source) $bin: $version"
   # For scripts that want the same CLI without repeating the search (.ci/run prints its version).
-  local line
-  line="$(printf 'WORLDLOOP_TEMPORAL_CLI=%q' "$bin")"
-  if [ "$(cat "$STATE_DIR/toolchain.env" 2>/dev/null || true)" != "$line" ]; then
-    echo "$line" >"$STATE_DIR/toolchain.env"
+  toolchain_env_set WORLDLOOP_TEMPORAL_CLI "$(printf 'WORLDLOOP_TEMPORAL_CLI=%q' "$bin")"
+}
+
+# ----------------------------------------------------------------------------------------- 1a. Node 24
+# worldloop runs on Node 24 LTS (engines >= 22). Where the machine's Node is older, the official build from the
+# npm package node-linux-<arch>@$NODE24_VERSION (integrity pinned below, checked again here) goes into the
+# per-machine tools folder; setup uses it from here on, toolchain.env puts it first on PATH (.ci/run sources it),
+# and $ROOT/.tools/node points at it so bin/worldloop.js re-runs itself with it from an older Node.
+NODE24_VERSION="24.21.0"
+declare -A NODE24_INTEGRITY=(
+  [x64]="sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q=="
+  [arm64]="sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g=="
+)
+setup_node24() {
+  local major arch dir
+  major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$major" -ge 22 ]; then
+    ok "node $(node --version) is supported (>= 22); no tools-folder Node needed"
+    return
   fi
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) die "no Node 24 package for $(uname -m)" ;; esac
+  dir="$TOOLS_DIR/node-v$NODE24_VERSION-linux-$arch"
+  if [ ! -x "$dir/bin/node" ]; then
+    say "installing Node $NODE24_VERSION from npm (node-linux-$arch) into $dir"
+    local work want have
+    work="$(mktemp -d)"
+    (cd "$work" && npm pack --silent "node-linux-$arch@$NODE24_VERSION" >/dev/null 2>"$LOG_DIR/node24.log") ||
+      die "npm pack node-linux-$arch@$NODE24_VERSION failed; see $LOG_DIR/node24.log"
+    want="${NODE24_INTEGRITY[$arch]}"
+    have="sha512-$(openssl dgst -sha512 -binary "$work/node-linux-$arch-$NODE24_VERSION.tgz" | base64 -w0)"
+    [ "$have" = "$want" ] || die "node-linux-$arch@$NODE24_VERSION: integrity $have, expected $want"
+    mkdir -p "$work/x" "$dir/bin"
+    tar -xzf "$work/node-linux-$arch-$NODE24_VERSION.tgz" -C "$work/x" package/bin/node package/LICENSE
+    mv "$work/x/package/LICENSE" "$dir/LICENSE"
+    mv "$work/x/package/bin/node" "$dir/bin/node.tmp" && mv "$dir/bin/node.tmp" "$dir/bin/node"
+    rm -rf "$work"
+  fi
+  "$dir/bin/node" -e 'process.exit(0)' || die "$dir/bin/node does not run on this machine"
+  export PATH="$dir/bin:$PATH"
+  toolchain_env_set PATH "export PATH=$(printf '%q' "$dir/bin"):\$PATH"
+  mkdir -p "$ROOT/.tools"
+  ln -sfn "$dir/bin/node" "$ROOT/.tools/node"
+  ok "node $(node --version) from $dir (the machine's is older; toolchain.env puts it first on PATH)"
 }
 
 # ------------------------------------------------------------------------------------ the compiled CLI
@@ -366,6 +413,7 @@ setup_images() {
 }
 
 setup_node
+setup_node24
 setup_cli_build
 setup_apt
 setup_binfmt
