@@ -6,72 +6,18 @@
 // and `docker run` of the same pinned image with the same hardening, so machine noise hits both alike.
 // Then: cache-hit latency, throughput at 1, 2 and 4 concurrent runs, and history sizes.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, writeFile, chown } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, config } from '../src/config';
 import { getEntry, loadRegistry, pinnedImage } from '../src/registry';
 import { ensureOciRegistry } from '../src/oci/registry-server';
 import { ensureDevServer } from '../src/temporal/dev-server';
 import { preparedRegistryDir, startLoopHarness } from '../tests/integration/loop-harness';
+import { bareRun, percentile } from './floor';
 
 const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 20);
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
-}
-
 const ms = (v: number) => `${v.toFixed(0)} ms`;
-
-async function bareRun(image: string, text: string): Promise<number> {
-  const work = await mkdtemp(join(tmpdir(), 'wl-bare-'));
-  await mkdir(join(work, 'out'));
-  await writeFile(join(work, 'inputs.json'), JSON.stringify({ text }));
-  await chown(join(work, 'out'), 65532, 65532);
-  await chmod(work, 0o755);
-  const started = performance.now();
-  await exec('docker', [
-    'run',
-    '--rm',
-    '--network',
-    'none',
-    '--read-only',
-    '--tmpfs',
-    '/tmp:rw,noexec,nosuid,size=64m',
-    '--user',
-    '65532:65532',
-    '--cap-drop',
-    'ALL',
-    '--security-opt',
-    'no-new-privileges',
-    '--pids-limit',
-    '64',
-    '--memory',
-    '128m',
-    '--memory-swap',
-    '128m',
-    '--cpus',
-    '0.5',
-    '-v',
-    `${work}:/work`,
-    image,
-    '--inputs',
-    '@/work/inputs.json',
-    '--write-prefix',
-    'world://artifacts/bench/',
-    '--execution-id',
-    '01900000-0000-7000-8000-000000000000',
-    '--mode',
-    'mock',
-    '--out',
-    '/work/out',
-  ]);
-  return performance.now() - started;
-}
 
 async function main(): Promise<void> {
   const cfg = config();
