@@ -14,6 +14,7 @@ import { WorldloopError } from '../contracts/errors';
 import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { pidAlive, readPid, withLockFile } from '../lock-file';
 import { findTemporalCli } from './cli-binary';
+import { devServerAddress, devServerUiUrl } from './dev-server-address';
 
 const READY_TIMEOUT_MS = 90_000;
 const LOCK_TIMEOUT_MS = 120_000;
@@ -66,13 +67,7 @@ export function devServerPaths(cfg: Config): DevServerPaths {
 /** Re-exported: callers (and tests) check the dev server's pid with it. */
 export { pidAlive } from '../lock-file';
 
-export function devServerAddress(cfg: Config): string {
-  return `127.0.0.1:${cfg.temporal.devPort}`;
-}
-
-export function devServerUiUrl(cfg: Config): string {
-  return `http://127.0.0.1:${cfg.temporal.uiPort}`;
-}
+export { devServerAddress, devServerUiUrl } from './dev-server-address';
 
 /** Resolves false quickly when nothing listens (a refused connection), so a stopped server is reported at once. */
 function tcpOpen(address: string, timeoutMs: number): Promise<boolean> {

@@ -6,33 +6,27 @@
 // time); its output goes to <state>/logs/worker.log.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, type Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
 import { pidAlive, readPid, withLockFile } from '../lock-file';
 import { killGroup, logExcerpt } from './dev-server';
+import {
+  readIdentity,
+  residentWorkerPaths,
+  sameIdentity,
+  wantedIdentity,
+  type ResidentWorkerPaths,
+  type WorkerIdentity,
+} from './resident-identity';
+
+export { residentWorkerPaths };
 
 const READY_TIMEOUT_MS = 120_000;
 const LOCK_TIMEOUT_MS = 150_000;
 const LOCK_STALE_MS = 180_000;
-
-export interface ResidentWorkerPaths {
-  readonly pidFile: string;
-  readonly infoFile: string;
-  readonly readyFile: string;
-  readonly lockFile: string;
-  readonly logFile: string;
-}
-
-/** What a resident worker serves; a worker serving anything else is replaced. */
-interface WorkerIdentity {
-  readonly build: string;
-  readonly task_queue: string;
-  readonly namespace: string;
-  readonly address: string;
-}
 
 export interface ResidentWorkerStatus {
   readonly running: boolean;
@@ -43,51 +37,9 @@ export interface ResidentWorkerStatus {
   readonly logFile: string;
 }
 
-export function residentWorkerPaths(cfg: Config): ResidentWorkerPaths {
-  const dir = join(cfg.stateDir, 'temporal');
-  return {
-    pidFile: join(dir, 'worker.pid'),
-    infoFile: join(dir, 'worker.json'),
-    readyFile: join(dir, 'worker.ready'),
-    lockFile: join(dir, 'worker.lock'),
-    logFile: join(cfg.stateDir, 'logs', 'worker.log'),
-  };
-}
-
-/** The build the CLI runs: the digest in dist/build-stamp.json (bin/build-stamp.js writes it). */
-async function currentBuild(): Promise<string> {
-  try {
-    const stamp = JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'build-stamp.json'), 'utf8')) as {
-      source_digest?: unknown;
-    };
-    return typeof stamp.source_digest === 'string' ? stamp.source_digest : 'unknown';
-  } catch {
-    return 'unbuilt';
-  }
-}
-
-async function wantedIdentity(cfg: Config, address: string): Promise<WorkerIdentity> {
-  return {
-    build: await currentBuild(),
-    task_queue: cfg.temporal.taskQueue,
-    namespace: cfg.temporal.namespace,
-    address,
-  };
-}
-
-async function readIdentity(file: string): Promise<Partial<WorkerIdentity>> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Partial<WorkerIdentity>;
-  } catch {
-    return {};
-  }
-}
-
-const sameIdentity = (a: Partial<WorkerIdentity>, b: WorkerIdentity): boolean =>
-  a.build === b.build && a.task_queue === b.task_queue && a.namespace === b.namespace && a.address === b.address;
-
 async function clearFiles(paths: ResidentWorkerPaths): Promise<void> {
-  await Promise.all([paths.pidFile, paths.infoFile, paths.readyFile].map((f) => rm(f, { force: true })));
+  const files = [paths.pidFile, paths.infoFile, paths.readyFile, paths.socketFile];
+  await Promise.all(files.map((f) => rm(f, { force: true })));
 }
 
 async function spawnWorker(paths: ResidentWorkerPaths, identity: WorkerIdentity): Promise<number> {
@@ -99,7 +51,7 @@ async function spawnWorker(paths: ResidentWorkerPaths, identity: WorkerIdentity)
     // detached: its own process group, so it outlives this CLI and ignores the terminal's Ctrl-C.
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin', 'worldloop.js'), 'worker', '--ready-file', paths.readyFile],
+      [join(REPO_ROOT, 'bin', 'worldloop.js'), 'worker', '--ready-file', paths.readyFile, '--socket', paths.socketFile],
       { detached: true, stdio: ['ignore', logFd, logFd] },
     );
     child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));

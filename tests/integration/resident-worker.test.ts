@@ -23,12 +23,24 @@ let env: NodeJS.ProcessEnv;
 let cfg: Config;
 
 async function cli(...args: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
+  return cliWith([], {}, ...args);
+}
+
+async function cliWith(
+  nodeArgs: string[],
+  extraEnv: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
   try {
-    const { stdout, stderr } = await execFileAsync('node', ['bin/worldloop.js', ...args, '--json'], {
-      cwd: REPO_ROOT,
-      env,
-      timeout: 240_000,
-    });
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      [...nodeArgs, 'bin/worldloop.js', ...args, '--json'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...env, ...extraEnv },
+        timeout: 240_000,
+      },
+    );
     return { code: 0, json: JSON.parse(stdout) as Record<string, unknown>, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -105,12 +117,23 @@ describe('the resident worker', () => {
     });
   });
 
-  it('a run is served by the resident worker, not by one embedded in the CLI', async () => {
-    const run = await cli('run', 'text/stats@1', '--inputs', JSON.stringify({ text: `resident ${Date.now()}` }));
+  it('a run goes to the resident worker through its socket: the CLI loads no Temporal SDK', async () => {
+    const trace = join(stateDir, 'modules.txt');
+    const run = await cliWith(
+      ['--import', join(REPO_ROOT, 'tests/fixtures/module-trace/register.mjs')],
+      { WORLDLOOP_MODULE_TRACE: trace },
+      'run',
+      'text/stats@1',
+      '--inputs',
+      JSON.stringify({ text: `resident ${Date.now()}` }),
+    );
     expect(run.code, run.stderr).toBe(0);
     const envelope = run.json as unknown as Envelope;
     expect(envelope.status).toBe('success');
     expect(await activityWorkers(envelope.execution_id)).toEqual(new Set([`worldloop-worker@${firstPid}`]));
+    const loaded = (await readFile(trace, 'utf8')).split('\n');
+    expect(loaded.some((url) => url.includes('/dist/cli.js'))).toBe(true);
+    expect(loaded.filter((url) => url.includes('/node_modules/@temporalio/'))).toEqual([]);
   });
 
   it('a killed worker shows in status and is restarted by the next run', async () => {

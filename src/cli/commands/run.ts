@@ -5,15 +5,10 @@
 // is created.
 import type { Command } from 'commander';
 import { config, type Config } from '../../config';
-import { MICRO_PER_USD, type Envelope } from '../../contracts/schemas';
 import type { TemporalConnection } from '../../temporal/connection';
-import { EXIT_OK, action, exitCodeFor, printJson } from '../output';
-import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, buildRunRequest, type RunOptions } from '../run-request';
-
-interface RunCommandOptions extends RunOptions {
-  /** Run a worker in this process for this run, whoever else polls the task queue. */
-  embeddedWorker?: boolean;
-}
+import { EXIT_OK, action } from '../output';
+import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, buildRunRequest } from '../run-request';
+import { printStarted, reportEnvelope, type RunCommandOptions } from '../run-output';
 
 /** Who works on the run: the resident worker, this process, or whoever already polls the task queue. */
 async function chooseWorker(
@@ -40,38 +35,26 @@ async function startEmbeddedWorker(cfg: Config, temporal: TemporalConnection) {
   return { worker, logFile: embedding.logFilePath(cfg) };
 }
 
-function printEnvelopeHuman(envelope: Envelope, link: string): void {
-  if (envelope.status === 'success') {
-    const lines = [
-      `✓ ${envelope.execution_id} succeeded${envelope.meta.cache_hit ? ' (cache hit)' : ''} in ${envelope.meta.duration_ms} ms, cost $${(envelope.meta.cost_micro / MICRO_PER_USD).toFixed(6)}`,
-      ...envelope.outputs.map((o) => `  output   ${o}`),
-      `  index    ${envelope.index_path}`,
-      `  receipt  ${envelope.index_path.replace(/outputs\.json$/, 'receipt.json')}`,
-      `  image    ${envelope.meta.image_digest}`,
-      `  history  ${link}`,
-      `  show     worldloop show ${envelope.execution_id}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  } else {
-    process.stderr.write(
-      `✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  history  ${link}\n`,
-    );
-  }
-}
-
 export async function runCommand(ref: string, opts: RunCommandOptions): Promise<number> {
   const cfg = config();
   const request = await buildRunRequest(ref, opts, cfg);
-  const [temporalModule, client, display, { ensureDefaultPlan }] = await Promise.all([
+  // The short way: the resident worker takes the run on its socket (no SDK loaded here, no connection opened).
+  const { ensureDefaultPlan } = await import('../default-plan');
+  await ensureDefaultPlan(cfg, request.plan);
+  if (!opts.embeddedWorker) {
+    const { runViaFrontDoor } = await import('../run-front-door');
+    const code = await runViaFrontDoor(cfg, request, opts);
+    if (code !== undefined) return code;
+  }
+  const [temporalModule, client, display] = await Promise.all([
     import('../../temporal/connection'),
     import('../../temporal/client'),
     import('../phase-display'),
-    import('../default-plan'),
   ]);
   const temporal = await temporalModule.connectTemporal(cfg);
   let embedded: Awaited<ReturnType<typeof startEmbeddedWorker>> | undefined;
   try {
-    const [worker] = await Promise.all([chooseWorker(cfg, temporal, opts), ensureDefaultPlan(cfg, request.plan)]);
+    const worker = await chooseWorker(cfg, temporal, opts);
     if (worker === 'resident') {
       const { ensureResidentWorker } = await import('../../temporal/resident-worker');
       const resident = await ensureResidentWorker(cfg, temporal.address);
@@ -88,15 +71,8 @@ export async function runCommand(ref: string, opts: RunCommandOptions): Promise<
       handle.workflowId,
       handle.firstExecutionRunId,
     );
-    if (opts.detach) {
-      if (opts.json) printJson({ execution_id, workflow_id: handle.workflowId, ui: link });
-      else
-        process.stdout.write(
-          `started ${execution_id}\n  history  ${link}\n  show     worldloop show ${execution_id}\n`,
-        );
-      return EXIT_OK;
-    }
-    if (!opts.json) process.stderr.write(`run ${execution_id}  ${link}\n`);
+    printStarted({ execution_id, workflow_id: handle.workflowId, ui: link }, opts);
+    if (opts.detach) return EXIT_OK;
     // Waiting is one long poll on the result; the phase line (a terminal only) queries the running workflow.
     const result = client.runEnvelope(handle);
     if (!opts.json)
@@ -104,13 +80,7 @@ export async function runCommand(ref: string, opts: RunCommandOptions): Promise<
         () => client.queryPhase(handle),
         result.then(display.finalPhases, () => undefined),
       );
-    const envelope = await result;
-    if (opts.json) printJson(envelope);
-    else {
-      printEnvelopeHuman(envelope, link);
-      if (embedded && envelope.status === 'error') process.stderr.write(`  log      ${embedded.logFile}\n`);
-    }
-    return envelope.status === 'success' ? EXIT_OK : exitCodeFor(envelope.error.code);
+    return reportEnvelope(await result, link, opts, embedded?.logFile);
   } finally {
     await embedded?.worker.shutdown();
     await temporal.connection.close();

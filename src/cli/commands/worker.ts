@@ -5,18 +5,33 @@ import { Option, type Command } from 'commander';
 import { config } from '../../config';
 import { EXIT_OK, action } from '../output';
 
-export async function workerCommand(opts: { readyFile?: string } = {}): Promise<number> {
+export async function workerCommand(opts: { readyFile?: string; socket?: string } = {}): Promise<number> {
   const cfg = config();
-  const [{ connectTemporal }, { startWorker }] = await Promise.all([
+  const [{ connectTemporal }, { startWorker }, { runClient }, { openFrontDoor }, { createLogger }] = await Promise.all([
     import('../../temporal/connection'),
     import('../../temporal/worker'),
+    import('../../temporal/client'),
+    import('../../temporal/front-door'),
+    import('../../log'),
   ]);
   const temporal = await connectTemporal(cfg);
   const running = await startWorker(cfg, temporal);
+  // The resident worker also takes runs from `worldloop run` on its socket (src/temporal/front-door.ts).
+  const frontDoor = opts.socket
+    ? await openFrontDoor(opts.socket, {
+        client: runClient(temporal),
+        temporal,
+        taskQueue: cfg.temporal.taskQueue,
+        logger: createLogger({ level: cfg.logLevel }),
+      })
+    : undefined;
   process.stderr.write(
     `worker polling task queue "${cfg.temporal.taskQueue}" on ${temporal.address} (Ctrl-C to stop)\n`,
   );
-  const stop = () => void running.shutdown();
+  const stop = () => {
+    frontDoor?.close();
+    void running.shutdown();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   // Only now, polling: whoever started this process in the background waits for this file.
@@ -31,6 +46,7 @@ export function register(program: Command): void {
     .command('worker')
     .description('Run a worldloop worker polling task queue "worldloop" until interrupted')
     .addOption(new Option('--ready-file <path>', 'written once the worker polls (for the resident worker)').hideHelp())
+    .addOption(new Option('--socket <path>', 'take runs from `worldloop run` on this Unix socket').hideHelp())
     .addHelpText('after', '\nExample:\n  $ worldloop worker')
     .action(action(workerCommand));
 }
