@@ -3,18 +3,35 @@
 import type Dockerode from 'dockerode';
 import { WorldloopError } from '../../contracts/errors';
 import type { Platform } from '../../contracts/schemas';
-import { engineError, ignoreStatus, isUnreachable, messageOf, statusOf, withTimeout } from './engine-errors';
+import { engineError, ignoreStatus, isUnreachable, messageOf, sleep, statusOf, withTimeout } from './engine-errors';
 import type { PinnedImage } from './image-ref';
 
 export type Inspect = Dockerode.ContainerInspectInfo;
 
-export async function ping(docker: Dockerode): Promise<void> {
-  try {
-    await withTimeout(docker.ping(), 5_000, 'ping');
-  } catch (err) {
-    throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `the Docker engine does not answer: ${messageOf(err)}`, {
-      cause: err,
-    });
+/**
+ * Waits up to `maxMs` for the engine to answer (a dockerd restarting takes seconds), calling `onWait` while
+ * it waits so the activity keeps heartbeating; then ERR_ADAPTER_UNAVAILABLE, which Temporal retries.
+ */
+export async function waitForEngine(
+  docker: Dockerode,
+  maxMs: number,
+  onWait: () => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const until = Date.now() + maxMs;
+  for (;;) {
+    try {
+      await withTimeout(docker.ping(), 5_000, 'ping');
+      return;
+    } catch (err) {
+      if (Date.now() >= until || signal?.aborted) {
+        throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `the Docker engine does not answer: ${messageOf(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    onWait();
+    await sleep(Math.min(1_000, Math.max(0, until - Date.now())));
   }
 }
 
