@@ -2,12 +2,12 @@
 // that does not match the contract is ERR_USAGE naming the field, and secrets in mock mode are refused.
 import { WorldloopError } from '../../contracts/errors';
 import { InvokeArgsSchema, type InvokeArgs } from '../adapter';
-import { parsePinnedImage } from './image-ref';
+import { parsePinnedImageRef } from '../../oci/image-ref';
 import { zodIssueError } from '../../contracts/zod-issue';
 
 export function parseInvokeArgs(raw: unknown): InvokeArgs {
   if (raw !== null && typeof raw === 'object' && 'image' in raw && typeof raw.image === 'string') {
-    parsePinnedImage(raw.image);
+    parsePinnedImageRef(raw.image);
   }
   const parsed = InvokeArgsSchema.safeParse(raw);
   if (!parsed.success) {

@@ -25,7 +25,7 @@ import {
 import { costFromReceipt, envelopeFor, ranPastDeadline, redactRunSecrets } from './envelope';
 import { KillWatch, clearEngineLostMark, markEngineLost, stoppedByEngine } from './engine-stop';
 import { layoutOf, prepareHostFiles, preparedFor, readForEnvelope, removeSecrets, type Layout } from './host-files';
-import { parsePinnedImage, type PinnedImage } from './image-ref';
+import { formatImageRef, parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
 import { checkOutputs, watchOutputs } from './output-watch';
 import { collectTail, followLogs } from './logs';
 import {
@@ -52,7 +52,7 @@ export class DockerRun {
   readonly #raw: unknown;
   readonly #ctl: InvokeControl;
   #args!: InvokeArgs;
-  #image!: PinnedImage;
+  #image!: PinnedImageRef;
   #paths!: Layout;
   #name = '';
   /** Which output limit the container passed, once it has. */
@@ -67,7 +67,7 @@ export class DockerRun {
 
   async run(): Promise<InvokeOutcome> {
     this.#args = parseInvokeArgs(this.#raw);
-    this.#image = parsePinnedImage(this.#args.image);
+    this.#image = parsePinnedImageRef(this.#args.image);
     this.#paths = layoutOf(this.#args);
     this.#name = containerName(this.#args.execution_id);
 
@@ -154,10 +154,10 @@ export class DockerRun {
 
   /** The container's configuration against what this adapter creates: ERR_ADOPTION_REFUSED if it differs. */
   #checkAdoptable(info: Inspect, mode: 'throw' | 'test' = 'throw'): boolean {
-    const images = [this.#image.ref, mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
+    const images = [formatImageRef(this.#image), mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
       (r): r is string => r !== undefined,
     );
-    const expected = containerCreateOptions(this.#args, this.#image.ref, this.#deps.egressNetwork);
+    const expected = containerCreateOptions(this.#args, formatImageRef(this.#image), this.#deps.egressNetwork);
     if (mode === 'test') return adoptionMismatches(info, expected, images).length === 0;
     assertAdoptable(info, expected, images);
     return true;
