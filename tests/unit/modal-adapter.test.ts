@@ -364,6 +364,21 @@ describe('the Modal adapter’s run', () => {
     expect(modal.ops.slice(-2)).toEqual(['terminate sb-1', 'wait sb-1']);
   });
 
+  it('long and non-ASCII names come back whole (PAX records), bytes unchanged', async () => {
+    const long = `${'ü'.repeat(60)}/${'n'.repeat(150)}.bin`;
+    const data = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256));
+    const modal = new MemoryModal(async (out, stderr) => {
+      await writesStats(out, stderr);
+      mkdirSync(join(out, 'outputs', 'ü'.repeat(60)), { recursive: true });
+      writeFileSync(join(out, 'outputs', long), data);
+      return 0;
+    });
+    const a = args();
+    const outcome = await adapterOf(modal).invoke(a);
+    expect(outcome.envelope.status).toBe('success');
+    expect((await readFile(join(a.workdir, 'out', 'outputs', long))).equals(data)).toBe(true);
+  });
+
   it('more output than runtime.outputs allows: ERR_OUTPUT_TOO_LARGE', async () => {
     const modal = new MemoryModal(writesStats);
     const runtime = { ...args().runtime, outputs: { ...DEFAULT_OUTPUT_LIMITS, max_file_bytes: 4 } };

@@ -4,6 +4,7 @@ export { MODAL_APP_NAME_MAX, fullAppName, modalAppName, sanitiseSegment, type Ap
 export { createModalClient, type ModalClientHandle } from './client';
 export { ModalControlPlane, type ModalControlPlaneOptions } from './control-plane';
 export { resolveModalCredentials, type ModalCredentials } from './credentials';
+export { deployProcessorApp, type DeployProcessorAppInput, type DeployedProcessorApp } from './deploy';
 export { sandboxVerdict, type SandboxEnd, type SandboxVerdict } from './exit-status';
 export { GRPC, grpcStatusOf, modalErrorCode, toModalError, withDeadline, type ModalStage } from './errors';
 export { MAX_OTHER_FILES, safeEntryName, unpackOutputTar, type UnpackSummary } from './output-tar';
