@@ -1,4 +1,5 @@
 // What `worldloop run` prints, whichever way the run went (the resident worker's socket or a Temporal client).
+import { ERROR_CATALOGUE } from '../contracts/errors';
 import { MICRO_PER_USD, type Envelope } from '../contracts/schemas';
 import { EXIT_OK, exitCodeFor, printJson } from './output';
 import type { RunOptions } from './run-request';
@@ -36,8 +37,10 @@ function printEnvelopeHuman(envelope: Envelope, link: string): void {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {
+    // The same code + explanation + action as every other coded failure (src/cli/output.ts).
+    const spec = ERROR_CATALOGUE[envelope.error.code];
     process.stderr.write(
-      `✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  history  ${link}\n`,
+      `✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  why: ${spec.explanation}\n  ${spec.action}\n  history  ${link}\n`,
     );
   }
 }
