@@ -88,8 +88,8 @@ export const ERROR_CATALOGUE = {
   ERR_INPUTS: spec(
     'input',
     false,
-    'The inputs are not valid: not I-JSON (lone surrogates, non-finite numbers, integers beyond ±2^53−1), not an object, or not valid against the processor input schema.',
-    'To fix: correct the inputs; `worldloop registry show <ref>` prints the processor input schema.',
+    'The inputs are not valid: not I-JSON (lone surrogates, non-finite numbers, duplicate member names), a number literal a double cannot hold exactly (more digits than it keeps), not an object, or not valid against the processor input schema.',
+    'To fix: correct the inputs (send a number a double cannot hold as a string); `worldloop registry show <ref>` prints the processor input schema.',
   ),
   ERR_MODE_INVALID: spec(
     'input',
