@@ -8,6 +8,8 @@ import { WorldloopError, isErrorCode } from '../src/contracts';
 import { keepExecutionLogs } from '../src/run-logs';
 import type { ActivityDeps } from './deps';
 import { stageOutputs } from './staging';
+import { materializeArtifactInputs } from './artifact-inputs';
+import { bindArtifacts } from '../src/contracts/artifact-inputs';
 import type { ExecuteInput, ExecuteResult } from './types';
 
 export function makeExecute(deps: ActivityDeps) {
@@ -23,6 +25,8 @@ export function makeExecute(deps: ActivityDeps) {
     }
     const workdir = deps.workdirFor(execution_id);
     await mkdir(workdir, { recursive: true });
+    const artifacts = admitted.input_artifacts ?? [];
+    await materializeArtifactInputs(deps.world, workdir, artifacts);
     const outcome = await adapter.invoke(
       {
         execution_id,
@@ -30,7 +34,11 @@ export function makeExecute(deps: ActivityDeps) {
         image: admitted.image,
         platform: admitted.platform.replace(/^linux\//, '') as 'amd64' | 'arm64',
         mode: admitted.mode,
-        inputs: request.inputs,
+        // The bound inputs (artifact references carry their digests): what Admit hashed, the container gets.
+        inputs: (artifacts.length > 0 ? bindArtifacts(request.inputs, artifacts) : request.inputs) as Record<
+          string,
+          unknown
+        >,
         write_prefix: admitted.write_prefix,
         runtime: admitted.runtime,
         secrets,

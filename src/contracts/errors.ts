@@ -365,6 +365,20 @@ export const ERROR_CATALOGUE = {
     'To fix: report it with the execution id and the message; if the state folder was edited by hand, restore it from backup.',
   ),
 
+  // Artifact inputs and lineage (issue 11 part 4): inputs naming world artifacts with {"$world": …}
+  ERR_INPUT_ARTIFACT_MISSING: spec(
+    'input',
+    false,
+    'An input names a world artifact ({"$world": "world://artifacts/…"}) that is not bound in the world, so the run has nothing to read.',
+    'To fix: check the path with `worldloop world ls <prefix>`, or run the processor that produces it first.',
+  ),
+  ERR_INPUT_ARTIFACT_QUARANTINED: spec(
+    'input',
+    false,
+    'An input names a world artifact that is quarantined (a success predicate of the run that produced it failed), so no run may build on it.',
+    'To fix: use another artifact, or re-run the producing processor and pass its new output.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

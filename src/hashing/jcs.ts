@@ -15,13 +15,12 @@
 //   primitives, typed arrays, class instances, sparse arrays, symbol-keyed properties and cycles are
 //   rejected. A repeated (non-cyclic) reference is fine: it is data twice.
 import { WorldloopError } from '../contracts/errors';
+import { jsonPointerOf } from '../contracts/inputs-limits';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** JSON Pointer (RFC 6901) of a path, for error messages. */
-export function jsonPointer(path: readonly (string | number)[]): string {
-  return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}
+/** JSON Pointer (RFC 6901) of a path, for error messages: the one writer, in src/contracts/inputs-limits.ts. */
+export const jsonPointer = jsonPointerOf;
 
 function fail(path: readonly (string | number)[], why: string): never {
   // JSON.stringify escapes lone surrogates, so the pointer prints safely even when a key is the culprit.
