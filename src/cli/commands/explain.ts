@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import type { AdmitResult } from '../../../activities/types';
 import { config } from '../../config';
+import { bindArtifacts } from '../../contracts/artifact-inputs';
 import { WorldloopError } from '../../contracts/errors';
 import { ExecutionIdSchema } from '../../contracts/schemas';
 import { cacheKey, type CacheKeyFields } from '../../hashing/cache-key';
@@ -38,7 +39,7 @@ export interface Difference {
   readonly field: KeyField;
   readonly this: string;
   readonly other: string;
-  /** inputs_hash: where the submitted inputs differ (empty when only resolved artifact digests do). */
+  /** inputs_hash: where the bound inputs differ (an artifact whose bytes changed shows as `…/blake3`). */
   readonly pointers?: string[];
   /** env_fingerprint: which of its keys differ. */
   readonly fingerprint_keys?: string[];
@@ -154,6 +155,12 @@ function requireAdmitted(run: AdmittedRun): AdmitResult {
   );
 }
 
+/** The inputs exactly as hashed: artifact references carry the digests Admit resolved. */
+function hashedInputs(run: AdmittedRun, admitted: AdmitResult): unknown {
+  const artifacts = admitted.input_artifacts ?? [];
+  return artifacts.length > 0 ? bindArtifacts(run.input.request.inputs, artifacts) : run.input.request.inputs;
+}
+
 function printText(e: Explanation): void {
   const lines = [
     `execution  ${e.run.execution_id}`,
@@ -167,9 +174,7 @@ function printText(e: Explanation): void {
     for (const d of e.differences) {
       lines.push(`  ${d.field} differs`, `    this   ${d.this}`, `    other  ${d.other}`);
       if (d.pointers)
-        lines.push(
-          `    inputs differ at ${d.pointers.length > 0 ? d.pointers.join(', ') : '(no submitted member: resolved artifact digests differ)'}`,
-        );
+        lines.push(`    inputs differ at ${d.pointers.length > 0 ? d.pointers.join(', ') : '(no place found)'}`);
       if (d.fingerprint_keys?.length) lines.push(`    fingerprint keys ${d.fingerprint_keys.join(', ')}`);
     }
   }
@@ -205,13 +210,14 @@ export async function explainCommand(executionId: string, opts: { against?: stri
           'ERR_USAGE',
           `--against ${otherId} ran ${other.input.request.processor_ref}, not ${ref}: compare runs of the same processor`,
         );
-      against = { key: runKey(otherId, requireAdmitted(other), ref, CACHE_SALT), inputs: other.input.request.inputs };
+      const otherAdmitted = requireAdmitted(other);
+      against = { key: runKey(otherId, otherAdmitted, ref, CACHE_SALT), inputs: hashedInputs(other, otherAdmitted) };
     }
     const explanation = explainRuns(
       {
         key: runKey(executionId, admitted, ref, CACHE_SALT),
         admitted,
-        inputs: run.input.request.inputs,
+        inputs: hashedInputs(run, admitted),
         cache_source: run.cache_source,
       },
       against,
