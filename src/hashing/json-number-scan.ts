@@ -4,12 +4,10 @@
 // with JSON.parse (src/temporal/exact-numbers-codec.ts). Iterative with an explicit stack, so a payload of
 // any depth is scanned without recursion; malformed JSON is not its business (the real parser reports it).
 import { jsonPointer } from './jcs';
+import { JSON_NUMBER, JSON_STRING, JSON_WS } from './json-tokens';
 import { exactNumberForm } from './number-literal';
 
-const WS = /[ \t\n\r]*/y;
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const [WS, NUMBER, STRING] = [JSON_WS, JSON_NUMBER, JSON_STRING];
 const LITERAL = /true|false|null/y;
 
 interface Frame {

@@ -5,6 +5,7 @@
 import { WorldloopError } from '../contracts/errors';
 import { MAX_INPUTS_DEPTH as MAX_DEPTH } from '../contracts/inputs-limits';
 import { jsonPointer } from './jcs';
+import { JSON_NUMBER, JSON_STRING, JSON_WS } from './json-tokens';
 import { exactNumberForm } from './number-literal';
 
 export interface ParseJsonOptions {
@@ -16,11 +17,7 @@ export interface ParseJsonOptions {
   readonly numbers?: 'exact' | 'double';
 }
 
-const WS = /[ \t\n\r]*/y;
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-// JSON forbids raw control characters inside strings, so the class must name them.
-// eslint-disable-next-line no-control-regex
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const [WS, NUMBER, STRING] = [JSON_WS, JSON_NUMBER, JSON_STRING];
 
 function lineCol(text: string, pos: number): string {
   const before = text.slice(0, pos);

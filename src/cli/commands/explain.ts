@@ -8,22 +8,14 @@ import { config } from '../../config';
 import { bindArtifacts } from '../../contracts/artifact-inputs';
 import { WorldloopError } from '../../contracts/errors';
 import { ExecutionIdSchema } from '../../contracts/schemas';
-import { cacheKey, type CacheKeyFields } from '../../hashing/cache-key';
+import { CacheKeyFieldsSchema, cacheKey, type CacheKeyFields } from '../../hashing/cache-key';
 import { parseEnvFingerprint } from '../../hashing/env-fingerprint';
 import { jsonDifferences } from '../../hashing/json-diff';
 import type { AdmittedRun } from '../../temporal/run-history';
 import { EXIT_OK, action, printJson } from '../output';
 
-/** The fields of the cache key, in the order the key is documented. */
-export const KEY_FIELDS = [
-  'processor_ref',
-  'image_digest',
-  'platform',
-  'inputs_hash',
-  'mode',
-  'env_fingerprint',
-  'salt',
-] as const;
+/** The fields of the cache key, in the order the key is documented (its schema is the one list). */
+export const KEY_FIELDS = CacheKeyFieldsSchema.keyof().options;
 type KeyField = (typeof KEY_FIELDS)[number];
 type Material = Record<KeyField, string>;
 
