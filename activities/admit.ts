@@ -13,6 +13,8 @@ import { SchemaCache } from '../src/world/json-schema';
 import { describeFailures, evaluatePredicates } from '../src/world/predicates';
 import type { ActivityDeps } from './deps';
 import { lookupCache } from './cache';
+import { resolveArtifactInputs } from './artifact-inputs';
+import { bindArtifacts } from '../src/contracts/artifact-inputs';
 import type { AdmitInput, AdmitResult } from './types';
 
 /** Bumping the salt invalidates every cached result at once (e.g. after a settle bug). */
@@ -48,7 +50,12 @@ export function makeAdmit(deps: ActivityDeps) {
     const image = pinnedImage(entry, deps.platform);
 
     inputsValidator(entry)(request.inputs);
-    const inputs_hash = inputsHash(request.inputs);
+    // Artifact inputs enter the hash by digest, not only by path: the same path with other bytes (or a
+    // path bound after this run) is another input, with another cache key.
+    const input_artifacts = await resolveArtifactInputs(deps.world, request.inputs);
+    const inputs_hash = inputsHash(
+      input_artifacts.length > 0 ? bindArtifacts(request.inputs, input_artifacts) : request.inputs,
+    );
 
     const prefix = canonicalPath(write_prefix, 'prefix');
     if (!prefix.startsWith('world://artifacts/')) {
@@ -113,6 +120,7 @@ export function makeAdmit(deps: ActivityDeps) {
       reserve_micro: entry.cost.reserve_micro,
       secret_names,
       ...(configured ? { config } : {}),
+      ...(input_artifacts.length > 0 ? { input_artifacts } : {}),
       success_predicates: [...entry.predicates.success, ...(request.predicates?.success ?? [])],
       ...(cache_hit ? { cache_hit } : {}),
     };

@@ -10,6 +10,8 @@ import { keepExecutionLogs } from '../src/run-logs';
 import type { ActivityDeps } from './deps';
 import { readExecuteRecord, recordExecute, resultOfRecord } from './execute-record';
 import { stageOutputs } from './staging';
+import { materializeArtifactInputs } from './artifact-inputs';
+import { bindArtifacts } from '../src/contracts/artifact-inputs';
 import type { ExecuteInput, ExecuteResult } from './types';
 import { removeWorkdir } from './workdir';
 
@@ -32,6 +34,8 @@ export function makeExecute(deps: ActivityDeps) {
       for (const name of admitted.secret_names) secrets[name] = resolver.resolve(name);
     }
     await mkdir(workdir, { recursive: true });
+    const artifacts = admitted.input_artifacts ?? [];
+    await materializeArtifactInputs(deps.world, workdir, artifacts);
     const outcome = await adapter.invoke(
       {
         execution_id,
@@ -39,7 +43,11 @@ export function makeExecute(deps: ActivityDeps) {
         image: admitted.image,
         platform: admitted.platform.replace(/^linux\//, '') as 'amd64' | 'arm64',
         mode: admitted.mode,
-        inputs: request.inputs,
+        // The bound inputs (artifact references carry their digests): what Admit hashed, the container gets.
+        inputs: (artifacts.length > 0 ? bindArtifacts(request.inputs, artifacts) : request.inputs) as Record<
+          string,
+          unknown
+        >,
         write_prefix: admitted.write_prefix,
         runtime: admitted.runtime,
         secrets,

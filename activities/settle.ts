@@ -174,6 +174,8 @@ export function makeSettle(deps: ActivityDeps) {
       mode: admitted.mode,
       env_fingerprint: admitted.env_fingerprint,
       inputs_hash: admitted.inputs_hash,
+      // lineage: the world artifacts the inputs named, by digest (absent when none, so old receipts keep their bytes).
+      ...(admitted.input_artifacts ? { input_artifacts: admitted.input_artifacts } : {}),
       processor_info: procReceipt.processor_info,
       usage: procReceipt.usage,
       cost_micro: procReceipt.cost_micro,
@@ -216,6 +218,8 @@ export function makeSettleCached(deps: ActivityDeps) {
       mode: admitted.mode,
       env_fingerprint: admitted.env_fingerprint,
       inputs_hash: admitted.inputs_hash,
+      // lineage: the world artifacts the inputs named, by digest (absent when none, so old receipts keep their bytes).
+      ...(admitted.input_artifacts ? { input_artifacts: admitted.input_artifacts } : {}),
       processor_info: record.processor_info,
       usage: record.usage,
       cost_micro: 0,

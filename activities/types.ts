@@ -11,6 +11,7 @@ import type {
   Runtime,
 } from '../src/contracts';
 import type { ConfigValues } from '../src/contracts/processor-config';
+import type { InputArtifact } from '../src/contracts/artifact-inputs';
 
 export const PHASES = ['admit', 'reserve', 'execute', 'settle', 'recheck'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -70,6 +71,8 @@ export interface AdmitResult {
   secret_names: string[];
   /** The processor settings this run gets in /work/config.json (ADR 0009); absent when none is set. */
   config?: ConfigValues;
+  /** The world artifacts the inputs name, resolved to digests; absent when there are none. */
+  input_artifacts?: InputArtifact[];
   success_predicates: Predicate[];
   /** Present on a verified cache hit. */
   cache_hit?: CacheRecord;

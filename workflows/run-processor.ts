@@ -22,7 +22,9 @@ import type { Envelope, RunWorkflowInput } from '../src/contracts';
 import { errorEnvelope, unstartedMeta } from '../src/contracts/envelope';
 import { codeFromMessage, codedMessage, detailOfMessage, isErrorCode, type ErrorCode } from '../src/contracts/errors';
 import { NON_RETRYABLE_CODES, toApplicationFailure } from '../src/contracts/failure';
+import { executionIdOf } from '../src/contracts/workflow-id';
 import { expandWritePrefix } from '../src/contracts/write-prefix';
+import { refusedPayloadDetail } from '../src/contracts/refused-payload';
 import {
   SA_CACHE_HIT,
   SA_EXECUTION_ID,
@@ -49,8 +51,19 @@ const retry = {
 const quick = proxyActivities<Activities>({ startToCloseTimeout: '60s', retry });
 
 export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
-  const { execution_id, request } = input;
   const info = workflowInfo();
+  // The worker's codec refused the start payload's JSON text (a number a double cannot hold, ADR 0010).
+  const refused = refusedPayloadDetail(input);
+  if (refused !== undefined) {
+    const envelope = errorEnvelope(
+      executionIdOf(info.workflowId) ?? info.workflowId,
+      'ERR_INPUTS',
+      refused,
+      unstartedMeta({ adapter: 'local', mode: 'mock' }),
+    );
+    throw toApplicationFailure('ERR_INPUTS', refused, { details: [envelope], terminal: true });
+  }
+  const { execution_id, request } = input;
   const workflow = { id: info.workflowId, run_id: info.runId };
   const state: PhaseState = { phase: 'admit', completed: [], cache_hit: false };
   setHandler(phaseQuery, () => state);

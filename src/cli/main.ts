@@ -32,6 +32,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   hash: () => import('./commands/hash'),
   modal: () => import('./commands/modal'),
   logs: () => import('./commands/logs'),
+  explain: () => import('./commands/explain'),
+  lineage: () => import('./commands/lineage'),
 };
 
 /** A command as the top-level help lists it. */

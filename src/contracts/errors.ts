@@ -88,8 +88,8 @@ export const ERROR_CATALOGUE = {
   ERR_INPUTS: spec(
     'input',
     false,
-    'The inputs are not valid: not I-JSON (lone surrogates, non-finite numbers, integers beyond ±2^53−1), not an object, or not valid against the processor input schema.',
-    'To fix: correct the inputs; `worldloop registry show <ref>` prints the processor input schema.',
+    'The inputs are not valid: not I-JSON (lone surrogates, non-finite numbers, duplicate member names), a number literal a double cannot hold exactly (more digits than it keeps), not an object, or not valid against the processor input schema.',
+    'To fix: correct the inputs (send a number a double cannot hold as a string); `worldloop registry show <ref>` prints the processor input schema.',
   ),
   ERR_MODE_INVALID: spec(
     'input',
@@ -385,6 +385,18 @@ export const ERROR_CATALOGUE = {
     true,
     'The resident worker (started by `worldloop server start` or the first `run`) exited during start-up or did not become ready in time.',
     'To fix: read the worker log that `worldloop server status` names, then `worldloop server start` again; `run --embedded-worker` runs one in-process meanwhile.',
+  // Artifact inputs and lineage (issue 11 part 4): inputs naming world artifacts with {"$world": …}
+  ERR_INPUT_ARTIFACT_MISSING: spec(
+    'input',
+    false,
+    'An input names a world artifact ({"$world": "world://artifacts/…"}) that is not bound in the world, so the run has nothing to read.',
+    'To fix: check the path with `worldloop world ls <prefix>`, or run the processor that produces it first.',
+  ),
+  ERR_INPUT_ARTIFACT_QUARANTINED: spec(
+    'input',
+    false,
+    'An input names a world artifact that is quarantined (a success predicate of the run that produced it failed), so no run may build on it.',
+    'To fix: use another artifact, or re-run the producing processor and pass its new output.',
   ),
 
   // Infrastructure

@@ -28,7 +28,8 @@ export const FORBIDDEN_MEMBER_NAMES: readonly string[] = ['__proto__'];
 export const BIG_DATA_HINT =
   'keep inputs small: put large data in the world (world://artifacts/…) or a file and pass its path as an input';
 
-function pointer(path: readonly (string | number)[]): string {
+/** JSON pointer (RFC 6901) of a path; '' is the root. */
+export function jsonPointerOf(path: readonly (string | number)[]): string {
   return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }
 
@@ -56,13 +57,13 @@ export function checkInputsLimits(inputs: unknown): void {
       if (typeof key === 'string' && FORBIDDEN_MEMBER_NAMES.includes(key)) {
         throw new WorldloopError(
           'ERR_INPUTS',
-          `member name ${JSON.stringify(key)} at ${pointer(path) || '(root)'} is not accepted in inputs: rename it`,
+          `member name ${JSON.stringify(key)} at ${jsonPointerOf(path) || '(root)'} is not accepted in inputs: rename it`,
         );
       }
       if (path.length + 1 > MAX_INPUTS_DEPTH) {
         throw new WorldloopError(
           'ERR_INPUTS',
-          `inputs nest deeper than ${MAX_INPUTS_DEPTH} levels (at ${pointer(path.slice(0, 8))}…); ${BIG_DATA_HINT}`,
+          `inputs nest deeper than ${MAX_INPUTS_DEPTH} levels (at ${jsonPointerOf(path.slice(0, 8))}…); ${BIG_DATA_HINT}`,
         );
       }
       if (typeof child === 'object' && child !== null) stack.push({ value: child, path: [...path, key] });

@@ -176,6 +176,21 @@ export const ReceiptSchema = z.strictObject({
   mode: ModeSchema,
   env_fingerprint: z.string(),
   inputs_hash: InputsHashSchema,
+  /**
+   * The world artifacts the inputs named ({"$world": …}), as Admit resolved them; their digests are in the
+   * inputs hash. Absent when the inputs name none (src/contracts/artifact-inputs.ts).
+   */
+  input_artifacts: z
+    .array(
+      z.strictObject({
+        pointer: z.string(),
+        path: z.string(),
+        blake3: Blake3HexSchema,
+        sha256: Sha256HexSchema,
+        size_bytes: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
   outputs_index: z.strictObject({ path: z.string(), blake3: Blake3HexSchema }),
   outputs: z.array(
     z.strictObject({ path: z.string(), blake3: Blake3HexSchema, sha256: Sha256HexSchema, size_bytes: z.number() }),

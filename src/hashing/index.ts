@@ -22,5 +22,7 @@ export {
   type ParsedEnvFingerprint,
 } from './env-fingerprint';
 export { HASH_SCHEMA, inputsHash } from './inputs-hash';
-export { canonicalize, canonicalizeToBytes, jsonPointer, serializeNumber, type JcsOptions } from './jcs';
-export { parseJsonBytes, parseJsonText } from './json-text';
+export { canonicalize, canonicalizeToBytes, jsonPointer, serializeNumber } from './jcs';
+export { parseJsonBytes, parseJsonText, type ParseJsonOptions } from './json-text';
+export { exactNumberForm } from './number-literal';
+export { jsonDifferences } from './json-diff';

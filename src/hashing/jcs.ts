@@ -4,10 +4,10 @@
 // Policy beyond RFC 8785 (docs/architecture.md §5: inputs that are not I-JSON are rejected with ERR_INPUTS, and the
 // message names the place as a JSON Pointer, RFC 6901):
 // - Lone surrogates in strings or keys, NaN and ±Infinity: rejected (RFC 8785 §3.1 requires I-JSON).
-// - Numbers of magnitude above 2^53−1: rejected by default. Every IEEE-754 double at or above 2^53 is an
-//   integer, so "non-integer numbers beyond the range" do not exist; after parsing we cannot tell 1e30
-//   from an integer literal that already lost digits, so we refuse them all. `largeNumbers: 'allow'`
-//   serialises them exactly as RFC 8785 does (used to prove the serialiser against the RFC's examples).
+// - Any finite double is accepted, whatever its magnitude: ECMAScript's shortest form, which RFC 8785
+//   prescribes, reads back as the same double, so distinct doubles never share a form. What a double
+//   cannot do is hold every literal exactly; that is checked where the text is still there, by the JSON
+//   reader (src/hashing/json-text.ts, ADR 0010, which supersedes ADR 0003's magnitude limit).
 // - −0 serialises as 0 (RFC 8785 Appendix B), so it hashes like 0.
 // - Only plain data: objects whose prototype is Object.prototype or null, dense real arrays, strings,
 //   finite numbers, booleans, null. undefined (anywhere, including as a property value — JSON.stringify
@@ -15,18 +15,12 @@
 //   primitives, typed arrays, class instances, sparse arrays, symbol-keyed properties and cycles are
 //   rejected. A repeated (non-cyclic) reference is fine: it is data twice.
 import { WorldloopError } from '../contracts/errors';
-
-export interface JcsOptions {
-  /** `reject` (default, I-JSON safe) or `allow` (plain RFC 8785) for numbers beyond ±(2^53−1). */
-  readonly largeNumbers?: 'reject' | 'allow';
-}
+import { jsonPointerOf } from '../contracts/inputs-limits';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** JSON Pointer (RFC 6901) of a path, for error messages. */
-export function jsonPointer(path: readonly (string | number)[]): string {
-  return path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-}
+/** JSON Pointer (RFC 6901) of a path, for error messages: the one writer, in src/contracts/inputs-limits.ts. */
+export const jsonPointer = jsonPointerOf;
 
 function fail(path: readonly (string | number)[], why: string): never {
   // JSON.stringify escapes lone surrogates, so the pointer prints safely even when a key is the culprit.
@@ -74,8 +68,7 @@ function describe(v: unknown): string {
 }
 
 /** Canonical JSON text of a value per RFC 8785; throws ERR_INPUTS for anything that is not I-JSON. */
-export function canonicalize(value: unknown, options: JcsOptions = {}): string {
-  const allowLarge = options.largeNumbers === 'allow';
+export function canonicalize(value: unknown): string {
   const path: (string | number)[] = [];
   const open = new Set<object>();
   const parts: string[] = [];
@@ -95,9 +88,6 @@ export function canonicalize(value: unknown, options: JcsOptions = {}): string {
         return;
       case 'number':
         if (!Number.isFinite(v)) fail(path, `${String(v)} is not a finite number`);
-        if (!allowLarge && Math.abs(v) > Number.MAX_SAFE_INTEGER) {
-          fail(path, `${String(v)} is beyond ±(2^53−1); send it as a string`);
-        }
         parts.push(serializeNumber(v));
         return;
       case 'object':
@@ -143,6 +133,6 @@ export function canonicalize(value: unknown, options: JcsOptions = {}): string {
 }
 
 /** UTF-8 bytes of the canonical form: what gets hashed. */
-export function canonicalizeToBytes(value: unknown, options: JcsOptions = {}): Uint8Array {
-  return new TextEncoder().encode(canonicalize(value, options));
+export function canonicalizeToBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(canonicalize(value));
 }

@@ -1,15 +1,23 @@
 // A strict JSON reader for text we are about to hash. JSON.parse is not enough: it keeps the last of
 // duplicate member names silently (I-JSON forbids duplicates, and a hash over a silently dropped member
-// would lie about what was submitted), and it gives no JSON Pointer for errors.
+// would lie about what was submitted), it rounds number literals to doubles without a word (two different
+// literals would share a hash), and it gives no JSON Pointer for errors.
 import { WorldloopError } from '../contracts/errors';
 import { MAX_INPUTS_DEPTH as MAX_DEPTH } from '../contracts/inputs-limits';
 import { jsonPointer } from './jcs';
+import { JSON_NUMBER, JSON_STRING, JSON_WS } from './json-tokens';
+import { exactNumberForm } from './number-literal';
 
-const WS = /[ \t\n\r]*/y;
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-// JSON forbids raw control characters inside strings, so the class must name them.
-// eslint-disable-next-line no-control-regex
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+export interface ParseJsonOptions {
+  /**
+   * `exact` (default): a number literal whose RFC 8785 form would denote another decimal value is
+   * ERR_INPUTS with its JSON pointer (ADR 0010), so nothing hashed was silently rounded. `double`: plain
+   * JSON, every literal read as the nearest double (`hash jcs --allow-large-numbers`, not for hashing).
+   */
+  readonly numbers?: 'exact' | 'double';
+}
+
+const [WS, NUMBER, STRING] = [JSON_WS, JSON_NUMBER, JSON_STRING];
 
 function lineCol(text: string, pos: number): string {
   const before = text.slice(0, pos);
@@ -17,8 +25,12 @@ function lineCol(text: string, pos: number): string {
   return `line ${line} column ${pos - before.lastIndexOf('\n')}`;
 }
 
-/** Parses JSON text (RFC 8259) strictly: duplicate member names and trailing garbage are ERR_INPUTS. */
-export function parseJsonText(input: string): unknown {
+/**
+ * Parses JSON text (RFC 8259) strictly: duplicate member names, trailing garbage and (by default) number
+ * literals a double cannot hold exactly are ERR_INPUTS.
+ */
+export function parseJsonText(input: string, options: ParseJsonOptions = {}): unknown {
+  const exact = options.numbers !== 'double';
   // RFC 8259 §8.1 lets a parser ignore a byte order mark; editors on some systems add one.
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   let pos = 0;
@@ -127,6 +139,15 @@ export function parseJsonText(input: string): unknown {
       default: {
         const num = token(NUMBER);
         if (num === undefined) bad(`unexpected ${JSON.stringify(c)}`);
+        if (exact) {
+          const form = exactNumberForm(num!);
+          if (!form.ok) {
+            throw new WorldloopError(
+              'ERR_INPUTS',
+              `inexact number at ${JSON.stringify(jsonPointer(path))}: ${form.why}; send it as a string`,
+            );
+          }
+        }
         return Number(num);
       }
     }
@@ -139,12 +160,12 @@ export function parseJsonText(input: string): unknown {
 }
 
 /** Decodes UTF-8 strictly (invalid bytes are ERR_INPUTS, never U+FFFD) and parses as parseJsonText does. */
-export function parseJsonBytes(bytes: Uint8Array): unknown {
+export function parseJsonBytes(bytes: Uint8Array, options: ParseJsonOptions = {}): unknown {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new WorldloopError('ERR_INPUTS', 'invalid JSON: the bytes are not valid UTF-8');
   }
-  return parseJsonText(text);
+  return parseJsonText(text, options);
 }

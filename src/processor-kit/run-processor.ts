@@ -21,6 +21,8 @@ import { parseJsonBytes } from '../hashing/json-text';
 import { canonicalPath, joinWorldPath } from '../world/path';
 import { assertNoDuplicates } from '../world/path-duplicates';
 import { parseKitArgs, type KitArgs } from './args';
+import { localArtifactInputs } from './artifacts';
+import { unbindArtifacts } from '../contracts/artifact-inputs';
 import { compileInputsSchema } from './inputs';
 import { KitLogger } from './log';
 import { checkDeclared, checkOutputSet } from './outputs';
@@ -82,6 +84,11 @@ async function readSettings(args: KitArgs): Promise<Record<string, unknown>> {
     throw new WorldloopError('ERR_CONFIG_INVALID', `config file ${JSON.stringify(file)} must hold a JSON object`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Artifact bytes sit in `artifacts/` beside the inputs file (the adapter's read-only /work). */
+function artifactsDirOf(args: KitArgs): string | undefined {
+  return args.inputs.startsWith('@') ? join(dirname(args.inputs.slice(1)), 'artifacts') : undefined;
 }
 
 /** Mock mode reads nothing: a secret that is never read can never leak. */
@@ -181,9 +188,12 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
     log.lifecycle('execution.start', { write_prefix: writePrefix });
 
     await initBlake3();
-    const inputs = parseJsonBytes(await readSource(args.inputs, '--inputs'));
-    const hash = inputsHash(inputs);
-    compileInputsSchema(def.spec.inputs, `${def.spec.ref} inputs`)(inputs);
+    const bound = parseJsonBytes(await readSource(args.inputs, '--inputs'));
+    // The hash is over the bound inputs (artifact references carry digests), exactly as Admit took it; the
+    // schema describes what callers submit; the processor gets verified local paths for artifacts.
+    const hash = inputsHash(bound);
+    compileInputsSchema(def.spec.inputs, `${def.spec.ref} inputs`)(unbindArtifacts(bound));
+    const inputs = await localArtifactInputs(bound, artifactsDirOf(args));
     const settings = await readSettings(args);
     const secrets = await readSecrets(
       def as ProcessorDefinition<never>,

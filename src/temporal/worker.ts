@@ -27,6 +27,7 @@ import { ociClientFromConfig } from '../oci/client';
 import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { connectWorkerNativeConnection, type TemporalConnection } from './connection';
+import { exactNumbersCodec } from './exact-numbers-codec';
 import { WORLDLOOP_VERSION } from '../version';
 import { workflowBundle } from './workflow-bundle';
 
@@ -199,6 +200,8 @@ export async function startWorker(
       namespace: temporal.namespace,
       taskQueue: cfg.temporal.taskQueue,
       workflowBundle: bundle,
+      // lineage (ADR 0010): start payloads with numbers a double cannot hold become ERR_INPUTS, not rounded.
+      dataConverter: { payloadCodecs: [exactNumbersCodec] },
       // The run loop's phases and the drift audit's three steps share the one task queue.
       activities: {
         ...createActivities(deps),

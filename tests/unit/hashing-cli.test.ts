@@ -39,7 +39,8 @@ describe('worldloop hash inputs', () => {
     ['a non-object', '[1,2]', /ERR_INPUTS: inputs must be a JSON object, got an array/],
     ['a duplicate key', '{"a":1,"a":2}', /duplicate member name "a"/],
     ['a lone surrogate', '{"k":"\\ud800"}', /not I-JSON at "\/k": lone surrogate U\+D800/],
-    ['an unsafe integer', '{"n":9007199254740993}', /not I-JSON at "\/n".*beyond/],
+    ['an inexact integer', '{"n":9007199254740993}', /inexact number at "\/n": 9007199254740993 .*send it as a string/],
+    ['an inexact fraction', '{"a":[333333333.33333329]}', /inexact number at "\/a\/0"/],
   ])('refuses %s with exit 2 and no stack trace', (_name, input, message) => {
     const r = cli(['inputs'], input);
     expect(r.code).toBe(2);
@@ -81,10 +82,17 @@ describe('worldloop hash jcs', () => {
     expect(r.stdout.toString('hex')).toBe(expected);
   });
 
-  it('refuses the same sample without --allow-large-numbers', () => {
+  it('refuses the same sample without --allow-large-numbers (333333333.33333329 is not a double)', () => {
     const r = cli(['jcs', '--file', join(FIX, 'rfc8785/sample-3.2.2.input.json')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/ERR_INPUTS: not I-JSON at "\/numbers\/1": 1e\+30/);
+    expect(r.stderr).toMatch(/ERR_INPUTS: inexact number at "\/numbers\/0": 333333333\.33333329/);
+  });
+
+  it('accepts literals a double holds exactly, however spelled (1e30, 4.50, 1E-7)', () => {
+    expect(cli(['jcs'], '[1e30, 4.50, 1E-7, -0, 12345678901234567000]').stdout).toBe(
+      '[1e+30,4.5,1e-7,0,12345678901234567000]',
+    );
+    expect(cli(['inputs'], '{"n":1E30}').stdout).toBe(cli(['inputs'], '{"n":1000000000000000000000000000000}').stdout);
   });
 
   it('accepts any JSON value and --json wraps the text', () => {

@@ -39,6 +39,10 @@ describe('inputsHash', () => {
 
   it('refuses non-I-JSON content with ERR_INPUTS', () => {
     expect(() => inputsHash({ x: NaN })).toThrow(/not I-JSON at "\/x"/);
-    expect(() => inputsHash({ x: 2 ** 60 })).toThrow(/beyond/);
+  });
+
+  it('accepts every finite double, whatever its magnitude (ADR 0010 supersedes the 2^53 limit)', () => {
+    expect(inputsHash({ x: 2 ** 60 }).value).not.toBe(inputsHash({ x: 2 ** 60 + 256 }).value);
+    expect(inputsHash(parseJsonText('{"x":1E30}'))).toEqual(inputsHash({ x: 1e30 }));
   });
 });

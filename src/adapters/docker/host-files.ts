@@ -1,6 +1,8 @@
 // The host side of one execution's files. Layout (the caller owns <workdir>, stable per execution_id):
 //   <workdir>/inputs.json     the inputs, mounted read-only at /work/inputs.json
 //   <workdir>/config.json     non-secret processor config (optional)
+//   <workdir>/artifacts/      input artifacts by BLAKE3, written by Execute before invoke (ADR 0011); seen
+//                             read-only at /work/artifacts/ through the /work mount — keep it while the run lives
 //   <workdir>/out/            the only writable mount (/work/out), owned by the container user 65532
 //   <workdir>/prepared.json   which container the files above were prepared for
 //   <workdir>/result.json     the outcome, written before the container is removed; a retry returns it

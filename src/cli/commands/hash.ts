@@ -88,7 +88,7 @@ Examples:
     .option('--file <path>', 'read the JSON value from a file (default: stdin)')
     .option(
       '--allow-large-numbers',
-      'serialise numbers beyond ±(2^53−1) as plain RFC 8785 does instead of refusing them (not for hashing)',
+      'plain RFC 8785: read every number as the nearest double instead of refusing literals a double cannot hold exactly (not for hashing)',
     )
     .option('--json', 'print {"jcs":"<canonical text>"} and a newline instead of the raw bytes')
     .addHelpText(
@@ -98,16 +98,20 @@ Examples:
   $ echo '{ "b": [1, 2.50], "a": "\\u00e9" }' | worldloop hash jcs
   {"a":"é","b":[1,2.5]}
   $ worldloop hash jcs --file inputs.json | b3sum     # same value as \`worldloop hash inputs\`
-  $ echo '{"n": 1e30}' | worldloop hash jcs          # exit 2: beyond ±(2^53−1)
-  ERR_INPUTS: not I-JSON at "/n": 1e+30 is beyond ±(2^53−1); send it as a string
-  $ echo '{"n": 1e30}' | worldloop hash jcs --allow-large-numbers
-  {"n":1e+30}
+  $ echo '{"n": 1E30, "p": 4.50}' | worldloop hash jcs
+  {"n":1e+30,"p":4.5}
+  $ echo '{"n": 12345678901234567890}' | worldloop hash jcs          # exit 2: a double cannot hold it
+  ERR_INPUTS: inexact number at "/n": 12345678901234567890 has more precision than a double holds (it would be read as 12345678901234567000); send it as a string
+  $ echo '{"n": 12345678901234567890}' | worldloop hash jcs --allow-large-numbers
+  {"n":12345678901234567000}
 `,
     )
     .action(
       action(async (opts: SourceOptions & { allowLargeNumbers?: boolean }) => {
-        const value = parseJsonBytes(await readSource(opts.file, MAX_JCS_TEXT_BYTES));
-        const text = canonicalize(value, { largeNumbers: opts.allowLargeNumbers ? 'allow' : 'reject' });
+        const value = parseJsonBytes(await readSource(opts.file, MAX_JCS_TEXT_BYTES), {
+          numbers: opts.allowLargeNumbers ? 'double' : 'exact',
+        });
+        const text = canonicalize(value);
         if (opts.json) printJson({ jcs: text });
         else process.stdout.write(text);
       }),

@@ -1,9 +1,17 @@
-// text/stats@1: deterministic counts over a text. No provider, no network, no secrets; cost is zero.
+// text/stats@1: deterministic counts over a text — given inline, or as a world artifact whose bytes the kit
+// hands over as a verified local file (so a run can count another run's output). No provider, no network,
+// no secrets; cost is zero.
+import { readFile } from 'node:fs/promises';
 import { blake3Hex } from '../../../../../src/hashing/blake3';
-import type { ProcessorResult, RunnerConfig } from '../../../../../src/processor-kit';
+import type { ArtifactInput, ProcessorResult, RunnerConfig } from '../../../../../src/processor-kit';
 
-export interface TextStatsInputs {
-  readonly text: string;
+/** Exactly one of the two (the registry schema says so). */
+export type TextStatsInputs = { readonly text: string } | { readonly file: ArtifactInput };
+
+/** The text to count: inline, or the artifact's bytes read as UTF-8 (invalid sequences count as U+FFFD). */
+export async function textOf(inputs: TextStatsInputs): Promise<string> {
+  if ('text' in inputs) return inputs.text;
+  return new TextDecoder('utf-8').decode(await readFile(inputs.file.path));
 }
 
 export interface TextStats {
@@ -33,7 +41,7 @@ export function computeStats(text: string): TextStats {
 
 export function makeRunner(_config: RunnerConfig): (inputs: TextStatsInputs) => Promise<ProcessorResult> {
   return async (inputs) => {
-    const stats = computeStats(inputs.text);
+    const stats = computeStats(await textOf(inputs));
     // Fixed key order and a trailing newline: the same text gives the same bytes, on every platform.
     const body = `${JSON.stringify({ schema: STATS_SCHEMA, ...stats }, null, 2)}\n`;
     return {
