@@ -385,6 +385,8 @@ export const ERROR_CATALOGUE = {
     true,
     'The resident worker (started by `worldloop server start` or the first `run`) exited during start-up or did not become ready in time.',
     'To fix: read the worker log that `worldloop server status` names, then `worldloop server start` again; `run --embedded-worker` runs one in-process meanwhile.',
+  ),
+
   // Artifact inputs and lineage (issue 11 part 4): inputs naming world artifacts with {"$world": …}
   ERR_INPUT_ARTIFACT_MISSING: spec(
     'input',
