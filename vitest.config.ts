@@ -10,6 +10,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          // A real MinIO for the S3 variants of the world-store, ledger and lease suites (scale-out).
+          globalSetup: ['tests/integration/minio-global-setup.ts'],
           testTimeout: 120_000,
         },
       },
