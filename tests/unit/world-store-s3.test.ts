@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { checkWorldStore } from '../../src/cli/commands/doctor';
 import { loadConfig } from '../../src/config';
 import { WorldloopError } from '../../src/contracts/errors';
 import { blake3Hex } from '../../src/hashing';
@@ -159,6 +160,31 @@ describe.skipIf(missing !== undefined)(`S3ObjectStore on MinIO${missing ? ` skip
       clientConfig: { ...s3ClientConfigFor(s3!), endpoint: `http://127.0.0.1:${closed}`, maxAttempts: 2 },
     });
     expect(await codeOf(down.get('a'))).toBe('ERR_S3_UNAVAILABLE');
+  });
+});
+
+describe.skipIf(missing !== undefined)('worldloop doctor checks the bucket', () => {
+  const env = (url: string, secret?: string): NodeJS.ProcessEnv => {
+    const s3 = target as Exclude<typeof target, { missing: string }>;
+    return {
+      WORLDLOOP_STATE_DIR: '/tmp/worldloop-s3-doctor',
+      WORLDLOOP_WORLD_URL: url,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secret ?? s3.secretAccessKey,
+      AWS_REGION: s3.region,
+    };
+  };
+
+  it('ok when the bucket answers; fail with the action when it is missing or the key is refused', async () => {
+    const s3 = target as Exclude<typeof target, { missing: string }>;
+    expect(await checkWorldStore(loadConfig(env(`s3://${s3.bucket}/doctor`)))).toMatchObject({ status: 'ok' });
+    const noBucket = await checkWorldStore(loadConfig(env('s3://worldloop-doctor-missing/x')));
+    expect(noBucket).toMatchObject({ status: 'fail', detail: expect.stringContaining('no such bucket') });
+    expect(noBucket.action).toMatch(/^To fix: create the bucket/);
+    const refused = await checkWorldStore(loadConfig(env(`s3://${s3.bucket}/doctor`, 'not-the-secret')));
+    expect(refused).toMatchObject({ status: 'fail', action: expect.stringMatching(/AWS_SECRET_ACCESS_KEY/) });
+    expect(JSON.stringify(refused)).not.toContain('not-the-secret');
   });
 });
 
