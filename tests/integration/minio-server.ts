@@ -112,17 +112,21 @@ export async function startMinio(options: { address?: string; readyTimeoutMs?: n
 
   const start = async (): Promise<void> => {
     const log = await open(logFile, 'a');
-    child = spawn(bin, ['server', '--quiet', '--address', `${host}:${port}`, '--console-address', `${host}:0`, dataDir], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: root,
-        MINIO_ROOT_USER: creds.accessKeyId,
-        MINIO_ROOT_PASSWORD: creds.secretAccessKey,
-        MINIO_BROWSER: 'off',
-        MINIO_UPDATE: 'off',
+    child = spawn(
+      bin,
+      ['server', '--quiet', '--address', `${host}:${port}`, '--console-address', `${host}:0`, dataDir],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: root,
+          MINIO_ROOT_USER: creds.accessKeyId,
+          MINIO_ROOT_PASSWORD: creds.secretAccessKey,
+          MINIO_BROWSER: 'off',
+          MINIO_UPDATE: 'off',
+        },
+        stdio: ['ignore', log.fd, log.fd],
       },
-      stdio: ['ignore', log.fd, log.fd],
-    });
+    );
     await log.close();
     await waitReady(endpoint, child, logFile, options.readyTimeoutMs ?? 60_000);
   };
