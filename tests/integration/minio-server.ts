@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
-/** Ports of this lane's servers (17600–17699 is set aside for the scale-out tests on shared machines). */
-const PORT_RANGE = { first: 17600, last: 17699 };
+/** MinIO ports for tests (17600–17639; scripts/cluster.sh defaults to 17650 and up). */
+const PORT_RANGE = { first: 17600, last: 17639 };
 
 export interface MinioEndpoint {
   readonly endpoint: string;
