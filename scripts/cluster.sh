@@ -84,6 +84,9 @@ start_postgres() {
     as_pg "$bin/initdb" -D "$DIR/pg" -U postgres --auth=trust -E UTF8 >"$DIR/logs/initdb.log" 2>&1 ||
       die "initdb failed; see $DIR/logs/initdb.log"
   fi
+  # Temporal connects over TCP on the cluster address (a bridge address, not only loopback), by password.
+  local hba="host all $PG_USER $IP/32 scram-sha-256"
+  grep -qxF "$hba" "$DIR/pg/pg_hba.conf" || echo "$hba" >>"$DIR/pg/pg_hba.conf"
   if as_pg "$bin/pg_ctl" -D "$DIR/pg" status >/dev/null 2>&1; then return; fi
   touch "$DIR/logs/postgres.log"
   if [ "$(id -u)" = 0 ]; then chown postgres "$DIR/logs/postgres.log"; fi
