@@ -37,6 +37,18 @@ export default defineConfig({
         },
       },
       {
+        // Not part of `npm test`: the scale-out lane (npm run test:scale; docs/scale-out.md) — a Temporal cluster
+        // on PostgreSQL, MinIO and workers in network namespaces (root, iproute2), with faults.
+        test: {
+          name: 'scale',
+          include: ['tests/scale/**/*.test.ts'],
+          globalSetup: ['tests/scale/global-setup.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'replay',
           include: ['tests/replay/**/*.test.ts'],

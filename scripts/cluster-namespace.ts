@@ -2,6 +2,7 @@
 // worldloop's search attributes — what the embedded dev server does by itself. Idempotent. A new namespace
 // reaches every frontend's cache within seconds, so the search attributes are retried until it has.
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { ensureSearchAttributes } from '../src/temporal/dev-server';
 
 const [address, namespace = 'default'] = process.argv.slice(2);
@@ -15,7 +16,7 @@ try {
   try {
     await connection.workflowService.registerNamespace({
       namespace,
-      workflowExecutionRetentionPeriod: { seconds: 3 * 24 * 3600 },
+      workflowExecutionRetentionPeriod: msToTs('3 days'),
     });
     console.log(`registered namespace ${namespace}`);
   } catch (err) {
