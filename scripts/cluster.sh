@@ -76,7 +76,8 @@ start_postgres() {
   local bin
   bin="$(pg_bin)"
   mkdir -p "$DIR/pg-run" "$DIR/logs"
-  if [ "$(id -u)" = 0 ]; then chown postgres "$DIR/pg-run"; fi
+  # The postgres user must be able to reach its folders (a mktemp folder is 0700).
+  if [ "$(id -u)" = 0 ]; then chmod o+x "$DIR" && chown postgres "$DIR/pg-run"; fi
   if [ ! -s "$DIR/pg/PG_VERSION" ]; then
     say "initdb $DIR/pg"
     mkdir -p "$DIR/pg"
