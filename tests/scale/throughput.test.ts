@@ -39,7 +39,7 @@ describe('throughput', () => {
     const c = await scaleClient();
     const workers = await Promise.all(Array.from({ length: n }, (_, host) => startWorkerOnHost(host, c.taskQueue)));
     try {
-      await c.world.ledger.createPlan('default', 1_000_000);
+      await c.world.ledger.createPlan('default', 100_000_000); // room for every run in flight (100,000 reserved each)
       // One warm-up run so worker start-up (workflow bundle) is not counted.
       await (
         await c.start({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'ok', text: 'warm' } })
@@ -89,7 +89,7 @@ describe('throughput', () => {
       })();
       const client = runClient(temporal);
       const world = openWorld(cfg);
-      await world.ledger.createPlan('default', 1_000_000);
+      await world.ledger.createPlan('default', 100_000_000);
       const start = async (text: string) => {
         const request = {
           processor_ref: 'test/fixture@1',
