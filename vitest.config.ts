@@ -10,7 +10,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
-          globalSetup: ['tests/build-global-setup.ts'],
+          // The compiled CLI, and a real MinIO for the S3 variants of the world-store, ledger and lease suites (scale-out).
+          globalSetup: ['tests/build-global-setup.ts', 'tests/integration/minio-global-setup.ts'],
           testTimeout: 120_000,
         },
       },
@@ -31,6 +32,18 @@ export default defineConfig({
           include: ['tests/integration/**/*.record.ts'],
           globalSetup: ['tests/integration/global-setup.ts'],
           testTimeout: 300_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Not part of `npm test`: the scale-out lane (npm run test:scale; docs/scale-out.md) — a Temporal cluster
+        // on PostgreSQL, MinIO and workers in network namespaces (root, iproute2), with faults.
+        test: {
+          name: 'scale',
+          include: ['tests/scale/**/*.test.ts'],
+          globalSetup: ['tests/scale/global-setup.ts'],
+          testTimeout: 1_800_000,
           hookTimeout: 900_000,
           fileParallelism: false,
         },

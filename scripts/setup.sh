@@ -428,6 +428,14 @@ setup_modal_proto() {
   ok "Modal message definitions: $fds"
 }
 
+# ------------------------------------------------------------------------------- 7. scale-out test tools
+# MinIO (a test tool, AGPL, never shipped) for the S3 world-store suites in the unit lane; built once per
+# machine by go-tools.sh (minutes when cold).
+setup_scale_tools() {
+  bash scripts/go-tools.sh minio || die "building MinIO failed; see the output above"
+  ok "minio $(bash scripts/go-tools.sh --path minio)"
+}
+
 setup_node
 setup_node24
 setup_cli_build
@@ -438,4 +446,5 @@ setup_docker
 setup_registry
 setup_temporal
 setup_images
+setup_scale_tools
 say "done. Next: 'node bin/worldloop.js doctor' (the Temporal dev server starts on first use, or 'node bin/worldloop.js server start')."

@@ -14,6 +14,8 @@ const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
+const WORLD_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/?)*)?$/;
+
 const EnvSchema = z.object({
   CI: z.string().optional(),
   WORLDLOOP_MODE: z.string().optional(),
@@ -60,7 +62,45 @@ const EnvSchema = z.object({
   WORLDLOOP_MODAL_USER: z.string().min(1).optional(),
   WORLDLOOP_MODAL_BRANCH: z.string().min(1).optional(),
   WORLDLOOP_MODAL_PULL_SECRET: z.string().min(1).optional(),
+  // The world store on S3-compatible storage (docs/scale-out.md): the URL is ours, the rest are the AWS
+  // SDK's own standard variables, read here once and handed to the S3 client only.
+  WORLDLOOP_WORLD_URL: z
+    .string()
+    .regex(
+      WORLD_URL,
+      'expected s3://<bucket>/<prefix> (bucket: 3-63 of a-z 0-9 . -; prefix: / separated A-Z a-z 0-9 . _ - segments)',
+    )
+    .optional(),
+  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
 });
+
+/** Static S3 credentials; a function on the config so that printing or logging the config never shows them. */
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/** Where the world store lives: the embedded default on local disk, or a bucket (docs/architecture.md §11). */
+export type WorldStoreConfig =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      /** Key prefix inside the bucket, without leading or trailing `/` (may be empty). */
+      readonly prefix: string;
+      /** AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL; absent means AWS itself. */
+      readonly endpoint: string | undefined;
+      readonly region: string;
+      /** Absent: the SDK's default provider chain (profiles, instance roles) finds them. */
+      readonly credentials: (() => S3Credentials) | undefined;
+    };
 
 export interface Config {
   /** True when CI == "true" exactly (docs/architecture.md §3). */
@@ -120,6 +160,8 @@ export interface Config {
   };
   /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
   readonly metricsAddr: string;
+  /** Where the world store lives (WORLDLOOP_WORLD_URL); unset, the local store under the state directory. */
+  readonly world: WorldStoreConfig;
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -178,7 +220,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pullSecret: e.WORLDLOOP_MODAL_PULL_SECRET,
     },
     metricsAddr: e.WORLDLOOP_METRICS_ADDR,
+    world: worldStoreConfig(e),
     secretEnv: Object.freeze({ ...env }),
+  };
+}
+
+function worldStoreConfig(e: z.infer<typeof EnvSchema>): WorldStoreConfig {
+  const match = e.WORLDLOOP_WORLD_URL === undefined ? null : WORLD_URL.exec(e.WORLDLOOP_WORLD_URL);
+  if (!match) return { kind: 'local' };
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = e;
+  const sessionToken = e.AWS_SESSION_TOKEN;
+  return {
+    kind: 's3',
+    bucket: match[1]!,
+    prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, ''),
+    endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    credentials: accessKeyId && secretAccessKey ? () => ({ accessKeyId, secretAccessKey, sessionToken }) : undefined,
   };
 }
 

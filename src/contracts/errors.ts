@@ -401,6 +401,26 @@ export const ERROR_CATALOGUE = {
     'To fix: use another artifact, or re-run the producing processor and pass its new output.',
   ),
 
+  // World store on S3-compatible storage (docs/scale-out.md)
+  ERR_S3_BUCKET_MISSING: spec(
+    'runtime',
+    false,
+    'The bucket named by WORLDLOOP_WORLD_URL does not exist at the S3 endpoint, so the world store has nowhere to live.',
+    'To fix: create the bucket (e.g. `aws s3 mb s3://<bucket>`), or correct WORLDLOOP_WORLD_URL and AWS_ENDPOINT_URL_S3; `worldloop doctor` checks it.',
+  ),
+  ERR_S3_CREDENTIALS: spec(
+    'runtime',
+    false,
+    'The S3 endpoint refused the credentials (unknown access key, wrong secret, or no permission on the bucket).',
+    'To fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_REGION) to a key allowed to read, write and list the bucket; `worldloop doctor` checks it.',
+  ),
+  ERR_S3_UNAVAILABLE: spec(
+    'runtime',
+    true,
+    'The S3 endpoint could not be reached, or kept answering with server errors or throttling after retries with backoff.',
+    'To fix: check that the endpoint in AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) is up and reachable from this worker, then retry.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

@@ -9,7 +9,7 @@ import { ociRegistryAnswers, ociRegistryBinary, ociRegistryUrl } from '../../oci
 import { locateTemporalCli, temporalCliVersion, whichOnPath } from '../../temporal/cli-binary';
 import { devServerStatus, probeTemporal } from '../../temporal/dev-server';
 import { EXIT_FAILURE, action, printJson } from '../output';
-import { detailOfMessage } from '../../contracts/errors';
+import { ERROR_CATALOGUE, WorldloopError, detailOfMessage } from '../../contracts/errors';
 
 export const NODE_MIN = '20.19';
 
@@ -110,6 +110,22 @@ export async function checkStateDir(cfg: Config): Promise<DoctorCheck> {
   }
 }
 
+/** The world store: the local folder (covered by the state dir check) or the bucket, probed for real. */
+export async function checkWorldStore(cfg: Config): Promise<DoctorCheck> {
+  const name = 'world store';
+  if (cfg.world.kind === 'local') return ok(name, `local disk under ${cfg.stateDir}/world`);
+  const { s3StoreFor } = await import('../../world/s3-client');
+  const store = s3StoreFor(cfg.world);
+  const where = `${store.description} at ${cfg.world.endpoint ?? 'AWS'} (region ${cfg.world.region})`;
+  try {
+    await store.probe();
+    return ok(name, `${where}: bucket answers`);
+  } catch (err) {
+    const code = err instanceof WorldloopError ? err.code : 'ERR_S3_UNAVAILABLE';
+    return fail(name, `${where}: ${detailOfMessage((err as Error).message)}`, ERROR_CATALOGUE[code].action);
+  }
+}
+
 export async function checkOciRegistry(cfg: Config): Promise<DoctorCheck[]> {
   const bin = ociRegistryBinary(cfg.searchPath);
   const answers = await ociRegistryAnswers(cfg);
@@ -203,15 +219,16 @@ export async function checkExtras(cfg: Config): Promise<DoctorCheck[]> {
 }
 
 export async function runDoctor(cfg: Config, nodeVersion: string): Promise<DoctorCheck[]> {
-  const [docker, cli, state, registry, server, extras] = await Promise.all([
+  const [docker, cli, state, registry, server, worldStore, extras] = await Promise.all([
     checkDocker(cfg),
     checkTemporalCli(cfg),
     checkStateDir(cfg),
     checkOciRegistry(cfg),
     checkTemporalServer(cfg),
+    checkWorldStore(cfg),
     checkExtras(cfg),
   ]);
-  return [checkNode(nodeVersion), docker, cli, state, ...registry, server, ...extras];
+  return [checkNode(nodeVersion), docker, cli, state, ...registry, server, worldStore, ...extras];
 }
 
 /** The main job can run only when no check failed (warnings are advice). */
