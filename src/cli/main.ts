@@ -22,6 +22,7 @@ import { register as registerDoctor } from './commands/doctor';
 import { register as registerHash } from './commands/hash';
 import { register as registerModal } from './commands/modal';
 import { register as registerLogs } from './commands/logs';
+import { register as registerReplay } from './commands/replay';
 
 export function buildProgram(): Command {
   const program = new Command('worldloop')
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerHash(program);
   registerModal(program);
   registerLogs(program);
+  registerReplay(program);
   return program;
 }
 
