@@ -24,9 +24,9 @@ export async function proposePinsCommand(cfg: Config, json: boolean): Promise<Pi
     return result;
   }
   const pr = result.pullRequest;
-  process.stdout.write(
-    `${result.pushed ? `pushed ${result.commit.slice(0, 12)} to` : `${PINS_BRANCH} already holds`} ${PINS_BRANCH} (${result.files.join(', ')})\n` +
-      `pull request #${pr.number} ${pr.outcome}: ${pr.url}\n`,
-  );
+  const where = result.pushed
+    ? `pushed ${result.commit.slice(0, 12)} to ${PINS_BRANCH}`
+    : `${PINS_BRANCH} already holds this change; pushed nothing`;
+  process.stdout.write(`${where} (${result.files.join(', ')})\npull request #${pr.number} ${pr.outcome}: ${pr.url}\n`);
   return result;
 }
