@@ -23,6 +23,7 @@ import { register as registerHash } from './commands/hash';
 import { register as registerModal } from './commands/modal';
 import { register as registerLogs } from './commands/logs';
 import { register as registerReplay } from './commands/replay';
+import { register as registerSecrets } from './commands/secrets';
 
 export function buildProgram(): Command {
   const program = new Command('worldloop')
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerModal(program);
   registerLogs(program);
   registerReplay(program);
+  registerSecrets(program);
   return program;
 }
 
