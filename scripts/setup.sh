@@ -118,7 +118,7 @@ setup_node() {
 # ----------------------------------------------------------------------------------- 2. apt packages
 # prometheus scrapes the worker's metrics endpoint in the observability test; iproute2 makes the network
 # namespaces the real-mode provider tests talk to. Neither daemon is started by the package (policy-rc.d).
-APT_PACKAGES="docker.io docker-registry chromium qemu-user-static binfmt-support prometheus iproute2"
+APT_PACKAGES="docker.io docker-registry chromium qemu-user-static binfmt-support prometheus iproute2 docker-compose"
 dpkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 setup_apt() {
