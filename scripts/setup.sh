@@ -353,6 +353,15 @@ setup_images() {
   fi
 }
 
+# ------------------------------------------------------------------------------- 7. delivery lanes' tools
+# actionlint and act (Go, cached per machine) and diff-cover + check-jsonschema (PyPI venv, cached per machine).
+setup_lanes_tools() {
+  local t0=$SECONDS
+  bash scripts/go-tools.sh actionlint act || die "building the lanes' Go tools failed; see the output above"
+  bash scripts/lanes/py-tools.sh >/dev/null || die "installing the lanes' PyPI tools failed; see the output above"
+  ok "lanes tools (actionlint, act, diff-cover, check-jsonschema) ready in $((SECONDS - t0))s"
+}
+
 setup_node
 setup_apt
 setup_binfmt
@@ -360,4 +369,5 @@ setup_docker
 setup_registry
 setup_temporal
 setup_images
+setup_lanes_tools
 say "done. Next: 'node bin/worldloop.js doctor' (the Temporal dev server starts on first use, or 'node bin/worldloop.js server start')."

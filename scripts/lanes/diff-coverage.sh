@@ -4,7 +4,9 @@
 #
 #   LANE_BASE=main npm run lane:diff-coverage
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# LANE_REPO: another checkout to judge (the unit test of this gate uses a scratch repository).
+cd "${LANE_REPO:-$HERE/../..}"
 REPORT="${LANE_COVERAGE:-.lanes/coverage/cobertura-coverage.xml}"
 BASE="${LANE_BASE:-origin/main}"
 FAIL_UNDER="${LANE_FAIL_UNDER:-90}"
@@ -13,6 +15,6 @@ git rev-parse --verify --quiet "$BASE^{commit}" >/dev/null || {
   echo "diff-coverage: base '$BASE' is not a commit here (fetch it, or set LANE_BASE)" >&2
   exit 1
 }
-BIN="$(bash scripts/lanes/py-tools.sh)"
+BIN="$(bash "$HERE/py-tools.sh")"
 exec "$BIN/diff-cover" "$REPORT" --compare-branch="$BASE" --fail-under="$FAIL_UNDER" \
-  --include 'src/**' 'activities/**' 'workflows/**' 'bin/**' --format markdown:.lanes/diff-coverage.md
+  --include 'src/**' 'activities/**' 'workflows/**' 'bin/**'
