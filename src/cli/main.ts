@@ -24,6 +24,7 @@ import { register as registerModal } from './commands/modal';
 import { register as registerLogs } from './commands/logs';
 import { register as registerReplay } from './commands/replay';
 import { register as registerSecrets } from './commands/secrets';
+import { register as registerDeploy } from './commands/deploy';
 
 export function buildProgram(): Command {
   const program = new Command('worldloop')
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerLogs(program);
   registerReplay(program);
   registerSecrets(program);
+  registerDeploy(program);
   return program;
 }
 
