@@ -54,7 +54,7 @@ run_fast_lane() {
 run_build_and_pin() {
   local src="$WORK/source" state="$WORK/github.json" port="${LANES_GITHUB_FAKE_PORT:-17710}"
   git clone --quiet --shared "$REPO" "$src"
-  ln -s "$REPO/node_modules" "$src/node_modules"
+  cp -al "$REPO/node_modules" "$src/node_modules" 2>/dev/null || cp -a "$REPO/node_modules" "$src/node_modules"
   (
     cd "$src"
     git checkout --quiet -B main

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Under act in host mode (-P ubuntu-latest=-self-hosted) a job starts in an empty folder of act's cache and
 # actions/checkout (a GitHub-hosted action) is skipped: this lays out the workspace instead — a clone of
-# LANE_SOURCE at GITHUB_SHA, with LANE_SOURCE's node_modules linked in (npm ci needs the network). Only
+# LANE_SOURCE at GITHUB_SHA, with LANE_SOURCE's node_modules hard-linked in (npm ci needs the network). Only
 # the workflows' `if: ${{ env.ACT }}` step calls it.
 set -euo pipefail
 : "${LANE_SOURCE:?act runs need --env LANE_SOURCE=<the checkout act runs from>}"
@@ -13,5 +13,7 @@ esac
 find . -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 git clone --quiet --shared --no-checkout "$LANE_SOURCE" .
 git checkout --quiet --detach "${GITHUB_SHA:-HEAD}"
-ln -s "$LANE_SOURCE/node_modules" node_modules
+# A real folder, not a symlink: bundles resolve modules by real path, and a link out of the workspace would
+# change their bytes (tests/unit/registry-bundle.test.ts). Hard links when on one file system, else a copy.
+cp -al "$LANE_SOURCE/node_modules" node_modules 2>/dev/null || cp -a "$LANE_SOURCE/node_modules" node_modules
 echo "act-workspace: $(git rev-parse --short HEAD) from $LANE_SOURCE"
