@@ -19,7 +19,8 @@ ACT="$(bash scripts/go-tools.sh --path act)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/wl-act-lanes.XXXXXX")"
 FAKE_PID=""
 cleanup() {
-  [ -z "$FAKE_PID" ] || kill "$FAKE_PID" 2>/dev/null || true
+  # The fake runs in its own process group (npx → tsx → node): end the whole group, nothing else.
+  [ -z "$FAKE_PID" ] || kill -- "-$FAKE_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -61,7 +62,7 @@ run_build_and_pin() {
     sed -i 's#127\.0\.0\.1:5000/worldloop/worldloop/#127.0.0.1:5000/lanes-ci/worldloop/#g' registry/*/*.yaml
     git -c user.name=lanes -c user.email=lanes@localhost commit --quiet -am "ci: registry entries in the lanes-ci namespace"
   )
-  npx tsx tests/fixtures/github-fake/main.ts --port "$port" --owner acme --repo worlds --token ghs_act_fake \
+  setsid npx tsx tests/fixtures/github-fake/main.ts --port "$port" --owner acme --repo worlds --token ghs_act_fake \
     --state-file "$state" >"$WORK/fake.log" 2>&1 &
   FAKE_PID=$!
   for _ in $(seq 1 100); do [ -s "$state" ] && break; sleep 0.2; done
