@@ -2,8 +2,9 @@
 // (<ns>-<name>-v<major>) and the pinned linux/amd64 image built there by digest, then the rollout recorded in
 // deployments/<env>.json, where the drift audit reads it. Every pin is checked before the first Modal call,
 // so a tag or a missing pin (ERR_IMAGE_UNPINNED) creates nothing.
-import type { ModalControlPlane } from '../adapters/modal/control-plane';
+import type { ModalClient } from 'modal';
 import { modalAppName } from '../adapters/modal/app-name';
+import { deployProcessorApp } from '../adapters/modal/deploy';
 import type { Environment } from '../registry/drift';
 import { pinnedImage, type Registry } from '../registry/registry';
 
@@ -33,12 +34,16 @@ export function deployTargets(registry: Registry): DeployTarget[] {
     .sort((a, b) => a.ref.localeCompare(b.ref));
 }
 
-export async function deployToModal(targets: readonly DeployTarget[], modal: ModalControlPlane): Promise<Deployed[]> {
+/** One processor at a time, through the adapter's own deploy step (the control plane runs use). */
+export async function deployToModal(
+  targets: readonly DeployTarget[],
+  client: ModalClient,
+  opts: { environment?: string; pullSecret?: string } = {},
+): Promise<Deployed[]> {
   const deployed: Deployed[] = [];
   for (const t of targets) {
-    const app = await modal.app(t.app);
-    const image = await modal.image(app, t.image);
-    deployed.push({ ...t, appId: app.appId, imageId: image.imageId });
+    const d = await deployProcessorApp(client, { ref: t.ref, image: t.image, owner: { ci: true }, ...opts });
+    deployed.push({ ...t, app: d.appName, appId: d.appId, imageId: d.imageId });
   }
   return deployed;
 }

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ModalClient } from 'modal';
-import { ModalControlPlane } from '../../src/adapters/modal/control-plane';
 import { REPO_ROOT } from '../../src/config';
 import { deployTargets, deployToModal, deploymentRecords } from '../../src/lanes/deploy';
 import { DeploymentsFileSchema, readDeploymentsFile, recordDeployments } from '../../src/registry/drift';
@@ -28,8 +27,6 @@ afterAll(async () => {
   await fake.close();
 });
 
-const plane = () => new ModalControlPlane(client, { callDeadlineMs: 30_000, imageDeadlineMs: 60_000 });
-
 describe('worldloop deploy', () => {
   it('creates one app per processor by the CI rule and builds each pinned amd64 image; records it', async () => {
     const registry = await loadRegistry(join(REPO_ROOT, 'registry'));
@@ -38,7 +35,7 @@ describe('worldloop deploy', () => {
       ['llm/chat@1', 'llm-chat-v1'],
       ['text/stats@1', 'text-stats-v1'],
     ]);
-    const deployed = await deployToModal(targets, plane());
+    const deployed = await deployToModal(targets, client);
     for (const d of deployed) {
       expect(d.image).toBe(pinnedImage(getEntry(registry, d.ref), 'amd64'));
       expect(d.appId).toMatch(/^ap-/);
@@ -56,7 +53,7 @@ describe('worldloop deploy', () => {
     });
 
     // Again: the same apps, the same images; the record is replaced, not duplicated.
-    const again = await deployToModal(targets, plane());
+    const again = await deployToModal(targets, client);
     expect(again.map((d) => d.appId)).toEqual(deployed.map((d) => d.appId));
     await recordDeployments(tmp, 'dev', deploymentRecords(again, 'ci', new Date(1000)));
     expect(Object.keys((await readDeploymentsFile(tmp, 'dev'))!.processors)).toEqual(['llm/chat@1', 'text/stats@1']);

@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { REPO_ROOT, config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { createModalClient } from '../../adapters/modal/client';
-import { ModalControlPlane } from '../../adapters/modal/control-plane';
 import { deployTargets, deployToModal, deploymentRecords } from '../../lanes/deploy';
 import { ENVIRONMENTS, isEnvironment, recordDeployments } from '../../registry/drift';
 import { loadRegistry } from '../../registry/registry';
@@ -49,12 +48,10 @@ Examples:
         const targets = deployTargets(await loadRegistry(cfg.registryDir));
         const { client } = createModalClient(cfg.modal);
         try {
-          const modal = new ModalControlPlane(client, {
-            callDeadlineMs: 60_000,
-            imageDeadlineMs: 900_000,
-            environment: cfg.modal.environment,
+          const deployed = await deployToModal(targets, client, {
+            ...(cfg.modal.environment !== undefined ? { environment: cfg.modal.environment } : {}),
+            ...(cfg.modal.pullSecret !== undefined ? { pullSecret: cfg.modal.pullSecret } : {}),
           });
-          const deployed = await deployToModal(targets, modal);
           const file = await recordDeployments(
             flags.deployments,
             flags.env,
