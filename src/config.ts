@@ -78,6 +78,14 @@ const EnvSchema = z.object({
   AWS_SESSION_TOKEN: z.string().min(1).optional(),
   AWS_REGION: z.string().min(1).optional(),
   AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  // GitHub REST API for the lanes (pins PR, secret sync): Actions sets the first three; WORLDLOOP_GITHUB_API_URL
+  // wins over GITHUB_API_URL, which act overwrites, so a local run can point at a loopback fake.
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  GITHUB_REPOSITORY: z.string().min(1).optional(),
+  GITHUB_API_URL: z.string().url().default('https://api.github.com'),
+  WORLDLOOP_GITHUB_API_URL: z.string().url().optional(),
+  GITHUB_BASE_REF: z.string().optional(),
+  GITHUB_REF_NAME: z.string().optional(),
 });
 
 /** Static S3 credentials; a function on the config so that printing or logging the config never shows them. */
@@ -162,6 +170,15 @@ export interface Config {
   readonly metricsAddr: string;
   /** Where the world store lives (WORLDLOOP_WORLD_URL); unset, the local store under the state directory. */
   readonly world: WorldStoreConfig;
+  /** The GitHub REST API the lanes talk to; the token is handed to src/github only. */
+  readonly github: {
+    readonly token: string | undefined;
+    /** owner/name, as GITHUB_REPOSITORY. */
+    readonly repository: string | undefined;
+    readonly apiUrl: string;
+    /** The branch a pins pull request targets (the branch this run is on), when Actions says. */
+    readonly refName: string | undefined;
+  };
   /** Secret values are looked up here by the secret resolver only. */
   readonly secretEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -221,6 +238,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metricsAddr: e.WORLDLOOP_METRICS_ADDR,
     world: worldStoreConfig(e),
+    github: {
+      token: e.GITHUB_TOKEN,
+      repository: e.GITHUB_REPOSITORY,
+      apiUrl: e.WORLDLOOP_GITHUB_API_URL ?? e.GITHUB_API_URL,
+      refName: e.GITHUB_BASE_REF || e.GITHUB_REF_NAME || undefined,
+    },
     secretEnv: Object.freeze({ ...env }),
   };
 }

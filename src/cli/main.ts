@@ -34,6 +34,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   logs: () => import('./commands/logs'),
   explain: () => import('./commands/explain'),
   lineage: () => import('./commands/lineage'),
+  replay: () => import('./commands/replay'),
+  secrets: () => import('./commands/secrets'),
+  deploy: () => import('./commands/deploy'),
 };
 
 /** A command as the top-level help lists it. */

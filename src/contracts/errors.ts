@@ -421,6 +421,50 @@ export const ERROR_CATALOGUE = {
     'To fix: check that the endpoint in AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) is up and reachable from this worker, then retry.',
   ),
 
+  // Delivery lanes: pins PR, GitHub API, pinned digests, secret sync, replay, deploy (issue 9)
+  ERR_DIGEST_NOT_FOUND: spec(
+    'integrity',
+    false,
+    'A digest pinned in the registry (a platform image or the index) is not served by the OCI registry, so no environment could pull it.',
+    'To fix: run `worldloop build --push` for that processor and `worldloop pin`, or restore the image in the registry; then run `npm run lane:digests` again.',
+  ),
+  ERR_GITHUB_API: spec(
+    'runtime',
+    true,
+    'A GitHub REST API call failed (network, authentication, permissions or an unexpected answer); nothing after the failing call was done.',
+    'To fix: check GITHUB_TOKEN and GITHUB_REPOSITORY (owner/name), the workflow permissions (contents, pull-requests, secrets) and GITHUB_API_URL; then run the command again — it is idempotent.',
+  ),
+  ERR_PIN_PR: spec(
+    'runtime',
+    true,
+    'The pins pull request could not be prepared: a git step (commit or push of the worldloop/pins branch) failed.',
+    'To fix: check that the checkout has the full history and a push remote (origin) the token may push to; then run `worldloop pin --pr` again — it is idempotent.',
+  ),
+  ERR_SECRET_TARGET: spec(
+    'runtime',
+    true,
+    'A secret store (GitHub Actions or Modal) refused or failed a read or write during secret sync; names already written are unchanged in value.',
+    'To fix: check the target credentials (GITHUB_TOKEN with secrets write, or MODAL_TOKEN_ID/MODAL_TOKEN_SECRET) and run `worldloop secrets sync` again — a second run writes only what still differs.',
+  ),
+  ERR_REPLAY_NONDETERMINISM: spec(
+    'integrity',
+    false,
+    'Replaying a recorded workflow history against the current workflow code produced different commands: a running workflow of that kind would fail after a deploy.',
+    'To fix: make the change replay-safe (patched() / a new workflow type), or, when the change is intended and no such workflow runs any more, re-record the histories; see docs/lanes.md (replay).',
+  ),
+  ERR_REPLAY_HISTORY: spec(
+    'input',
+    false,
+    'A workflow history to replay cannot be read: the file is missing, not JSON, or not a Temporal history export.',
+    'To fix: pass a folder of histories exported by `worldloop replay --export` or `temporal workflow show --output json`.',
+  ),
+  ERR_DEPLOY_PROBE: spec(
+    'runtime',
+    false,
+    'A post-deploy check failed: a processor did not settle in mock mode through the deployed adapter, or the negative probe (a real-mode run without its secret) ended in something other than ERR_MISSING_SECRET.',
+    'To fix: read the probe line in the output (processor, code, message), fix the deployment or the processor, and deploy again; the environment was not promoted.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

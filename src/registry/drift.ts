@@ -219,6 +219,24 @@ export async function auditDrift(args: {
   return compareDrift(args.env, pins, deployed);
 }
 
+/**
+ * Merges what was just rolled out into deployments/<env>.json (one entry per processor, replaced whole),
+ * sorted by ref, written atomically. Used by `drift promote` and `worldloop deploy`.
+ */
+export async function recordDeployments(
+  deploymentsDir: string,
+  env: Environment,
+  rolledOut: DeploymentsFile['processors'],
+): Promise<string> {
+  const existing = (await readDeploymentsFile(deploymentsDir, env)) ?? { environment: env, processors: {} };
+  const processors: DeploymentsFile['processors'] = { ...existing.processors, ...rolledOut };
+  const sorted = Object.fromEntries(Object.entries(processors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  await mkdir(deploymentsDir, { recursive: true });
+  const file = join(deploymentsDir, `${env}.json`);
+  await writeFileAtomic(file, `${JSON.stringify({ environment: env, processors: sorted }, null, 2)}\n`);
+  return file;
+}
+
 export interface PromotionRecord {
   readonly ref: string;
   readonly tag: string;
@@ -266,16 +284,13 @@ export async function promote(args: {
       },
     });
   }
-  const existing = (await readDeploymentsFile(args.deploymentsDir, args.env)) ?? {
-    environment: args.env,
-    processors: {},
-  };
   const at = (args.now ?? (() => new Date()))().toISOString();
-  const processors: DeploymentsFile['processors'] = { ...existing.processors };
-  for (const r of records) processors[r.ref] = { index: r.index, platforms: r.platforms, deployed_at: at, by: args.by };
-  const sorted = Object.fromEntries(Object.entries(processors).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  await mkdir(args.deploymentsDir, { recursive: true });
-  const file = join(args.deploymentsDir, `${args.env}.json`);
-  await writeFileAtomic(file, `${JSON.stringify({ environment: args.env, processors: sorted }, null, 2)}\n`);
+  await recordDeployments(
+    args.deploymentsDir,
+    args.env,
+    Object.fromEntries(
+      records.map((r) => [r.ref, { index: r.index, platforms: r.platforms, deployed_at: at, by: args.by }]),
+    ),
+  );
   return records;
 }

@@ -73,6 +73,14 @@ const CASES: ReadonlyArray<readonly [string, string, Verdict]> = [
   [`processors/text/stats/1/src/main.ts`, `import { runProcessor } from '${P}/processor-kit';`, 'allowed'],
   [`processors/text/stats/1/src/main.ts`, `import { openWorld } from '${P}/world';`, 'forbidden'],
   [`processors/text/stats/1/src/main.ts`, "import Docker from 'dockerode';", 'forbidden'],
+  // github: a leaf REST client; lanes: lane logic below the CLI
+  ['src/github/pull-request.ts', "import { WorldloopError } from '../contracts/errors';", 'allowed'],
+  ['src/github/pull-request.ts', "import { loadRegistry } from '../registry/registry';", 'forbidden'],
+  ['src/github/pull-request.ts', "import { Client } from '@temporalio/client';", 'forbidden'],
+  ['src/lanes/pin-pr.ts', "import { ensurePullRequest } from '../github/pull-request';", 'allowed'],
+  ['src/lanes/pin-pr.ts', "import { loadRegistry } from '../registry/registry';", 'allowed'],
+  ['src/lanes/pin-pr.ts', "import { Worker } from '@temporalio/worker';", 'forbidden'],
+  ['src/lanes/pin-pr.ts', "import { main } from '../cli/main';", 'forbidden'],
   // activities: never the workflow package
   ['activities/admit.ts', "import { sleep } from '@temporalio/workflow';", 'forbidden'],
   ['activities/admit.ts', "import { Context } from '@temporalio/activity';", 'allowed'],

@@ -5,9 +5,11 @@ import { WorldloopError } from '../../contracts/errors';
 import { PROFILES, type Profile, describeFinding, pinProblems, pinRegistry } from '../../registry/pin';
 import { EXIT_FAILURE, action, printJson } from '../output';
 import { ociClientFromConfig as ociClient } from '../../oci/client';
+import { proposePinsCommand } from './pin-pr';
 
 interface PinFlags {
   check?: boolean;
+  pr?: boolean;
   json?: boolean;
   profile: string;
 }
@@ -25,6 +27,10 @@ export function register(program: Command): void {
       `policy profile: ${PROFILES.join('|')} (staging and production refuse tags anywhere)`,
       'production',
     )
+    .option(
+      '--pr',
+      'then open or update one pull request on the branch worldloop/pins with the changed pins (GITHUB_TOKEN, GITHUB_REPOSITORY); nothing when no pin changed',
+    )
     .option('--json', 'print one JSON object instead of a table')
     .addHelpText(
       'after',
@@ -36,13 +42,15 @@ Comments and layout are kept; a second run changes nothing and says so.
 Examples:
   $ worldloop build --push 127.0.0.1:5000/worldloop/worldloop && worldloop pin
   $ worldloop pin --check                 # CI: fails when a pin is stale, missing or a tag
-  $ worldloop pin text/stats@1 --json`,
+  $ worldloop pin text/stats@1 --json
+  $ worldloop pin --pr                    # Build & Pin: re-pin, then one idempotent PR on worldloop/pins`,
     )
     .action(
       action(async (refs: string[], flags: PinFlags) => {
         if (!(PROFILES as readonly string[]).includes(flags.profile)) {
           throw new WorldloopError('ERR_USAGE', `--profile ${flags.profile}: expected ${PROFILES.join(', ')}`);
         }
+        if (flags.pr && flags.check) throw new WorldloopError('ERR_USAGE', '--pr proposes changes; --check makes none');
         const profile = flags.profile as Profile;
         const cfg = config();
         const reports = await pinRegistry({
@@ -54,6 +62,8 @@ Examples:
         });
         const problems = pinProblems(reports, profile, flags.check === true);
         const changed = reports.filter((r) => r.changed.length > 0);
+        // Only pins that passed the two-platform check reach the pull request (in text mode after the table).
+        const pr = flags.pr && flags.json && problems.length === 0 ? await proposePinsCommand(cfg, true) : undefined;
         if (flags.json) {
           printJson({
             ok: problems.length === 0,
@@ -61,6 +71,7 @@ Examples:
             profile,
             changed: changed.length,
             pins: reports,
+            ...(pr ? { pr } : {}),
           });
         } else {
           for (const r of reports) {
@@ -85,6 +96,7 @@ Examples:
           if (flags.json) return EXIT_FAILURE;
           throw new WorldloopError('ERR_IMAGE_UNPINNED', problems.map(describeFinding).join('; '));
         }
+        if (flags.pr && !flags.json) await proposePinsCommand(cfg, false);
       }),
     );
 }
