@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../../src/write-file-atomic';
 
 const check = process.argv.includes('--check');
 const dir = join(REPO_ROOT, 'docs', 'reference');
-const program = buildProgram();
+const program = await buildProgram();
 const docs = [
   cliReference(program, { repoRoot: REPO_ROOT, userName: userInfo().username }),
   errorsReference(ERROR_CATALOGUE),

@@ -14,8 +14,8 @@ const facts = { repoRoot: REPO_ROOT, userName: 'someone' };
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
 describe('generated reference docs', () => {
-  it('name every command and every error code, (the committed files are compared by npm run docs:check)', () => {
-    const program = buildProgram();
+  it('name every command and every error code, (the committed files are compared by npm run docs:check)', async () => {
+    const program = await buildProgram();
     const cli = cliReference(program, facts);
     for (const { name } of commandsOf(program)) expect(cli.text).toContain(`## worldloop ${name}\n`);
     const errors = errorsReference(ERROR_CATALOGUE);
@@ -35,8 +35,8 @@ describe('generated reference docs', () => {
     expect(text).not.toContain(REPO_ROOT);
   });
 
-  it('find no gap in the real program, catalogue and README', () => {
-    expect(documentationGaps(buildProgram(), ERROR_CATALOGUE, readme)).toEqual([]);
+  it('find no gap in the real program, catalogue and README', async () => {
+    expect(documentationGaps(await buildProgram(), ERROR_CATALOGUE, readme)).toEqual([]);
   });
 
   it('report a command missing from the README, one without a description, and a code without an action', () => {
