@@ -212,6 +212,7 @@ describe('the Modal adapter’s run', () => {
       blockNetwork: true,
       secrets: [],
       tags: { [EXECUTION_TAG]: EXECUTION_ID },
+      name: `wl-${EXECUTION_ID}`,
     });
     expect(sb.detached).toBe(true);
     expect(JSON.parse(sb.stdin)).toEqual({ dirs: ['/work/out'], files: [['/work/inputs.json', '{"text":"hello"}']] });
