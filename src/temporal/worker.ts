@@ -5,7 +5,7 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createActivities, type ActivityDeps } from '../../activities';
+import { createActivities, startWorkdirSweeper, type ActivityDeps } from '../../activities';
 import { createDriftActivities } from '../../activities/drift';
 import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
@@ -34,6 +34,8 @@ import { writeFileAtomic } from '../write-file-atomic';
 
 export { WORLDLOOP_VERSION };
 
+/** Where the workdirs of this worker's runs live (scratch: removed once a run has an outcome). */
+const runsDir = (cfg: Config): string => join(cfg.stateDir, 'runs');
 /** Whose Modal apps this worker uses: the CI lane's names in CI, else one person's on one branch. */
 export function modalAppOwner(cfg: Config): AppOwner {
   if (cfg.ci) return { ci: true };
@@ -104,7 +106,7 @@ export async function buildActivityDeps(
       return resolver;
     },
     processorConfigEnv: cfg.processorConfigEnv,
-    workdirFor: (executionId) => join(cfg.stateDir, 'runs', executionId),
+    workdirFor: (executionId) => join(runsDir(cfg), executionId),
     flights: {
       async isRunning(executionId) {
         try {
@@ -259,6 +261,8 @@ export async function startWorker(
     throw err;
   }
   const done = worker.run();
+  // Workdirs a crashed worker left behind: removed once their run's workflow is closed (issue 12 part 3).
+  const sweeper = startWorkdirSweeper({ runsDir: runsDir(cfg), isRunning: deps.flights.isRunning, logger });
   return {
     worker,
     metrics: served,
@@ -266,6 +270,7 @@ export async function startWorker(
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
+      await sweeper.stop();
       await native.connection.close();
       modal?.handle.client.close();
       await served?.server.close();

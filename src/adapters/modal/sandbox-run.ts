@@ -20,7 +20,7 @@ import { HEARTBEAT_INTERVAL_MS } from '../docker/container-spec';
 import type { AdapterLogger } from '../docker/deps';
 import { costFromReceipt, envelopeFor, type ProcessorFileRead } from '../docker/envelope';
 import { readProcessorFile } from '../docker/host-files';
-import { parsePinnedImage, type PinnedImage } from '../docker/image-ref';
+import { parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
 import { parseInvokeArgs } from '../docker/invoke-args';
 import { LogTail } from '../log-tail';
 import { modalAppName, type AppOwner } from './app-name';
@@ -85,7 +85,7 @@ export class ModalRun {
   readonly #deps: ModalAdapterDeps;
   readonly #ctl: InvokeControl;
   readonly #args: InvokeArgs;
-  readonly #image: PinnedImage;
+  readonly #image: PinnedImageRef;
   readonly #appName: string;
   #sandboxId = '';
 
@@ -93,7 +93,7 @@ export class ModalRun {
     this.#deps = deps;
     this.#ctl = ctl;
     this.#args = parseInvokeArgs(raw);
-    this.#image = parsePinnedImage(this.#args.image);
+    this.#image = parsePinnedImageRef(this.#args.image);
     this.#appName = modalAppName(this.#args.processor_ref, deps.appOwner);
   }
 
