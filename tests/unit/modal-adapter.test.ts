@@ -217,7 +217,7 @@ describe('the Modal adapter’s run', () => {
     expect(sb.detached).toBe(true);
     expect(JSON.parse(sb.stdin)).toEqual({ dirs: ['/work/out'], files: [['/work/inputs.json', '{"text":"hello"}']] });
     expect(await readFile(join(a.workdir, 'out', 'outputs', 'stats.json'), 'utf8')).toBe('{"bytes":5}');
-    expect(beats[0]).toMatchObject({ phase: 'creating sandbox' });
+    expect(beats).toContainEqual(expect.objectContaining({ phase: 'creating sandbox' }));
   });
 
   it('mock mode looks up no secret and blocks the network even for an egress runtime', async () => {

@@ -110,11 +110,26 @@ export class ModalRun {
         `mock mode never receives secrets, but ${names.join(', ')} were passed`,
       );
     }
+    // Heartbeats through every step, not only while the processor runs: an image build, a slow scheduler or a
+    // loaded machine must not look like a dead worker to Temporal (Execute's heartbeat timeout is 10 s).
+    const beat = setInterval(
+      () => this.#heartbeat({ phase: 'modal', app: this.#appName, sandbox: this.#sandboxId || undefined }),
+      this.#deps.heartbeatMs ?? HEARTBEAT_INTERVAL_MS,
+    );
+    try {
+      return await this.#runWithApp();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async #runWithApp(): Promise<InvokeOutcome> {
+    const args = this.#args;
     const port = this.#deps.port;
     const app = await port.app(this.#appName);
     const image = await port.image(app, args.image, this.#deps.pullSecret);
     // Real mode sends the secrets by name; their values stay in Modal. Mock mode looks up none.
-    const secrets = args.mode === 'real' ? await port.secrets(names) : [];
+    const secrets = args.mode === 'real' ? await port.secrets(Object.keys(args.secrets).sort()) : [];
     await this.#terminateEarlierAttempts(await port.findSandboxes(app, { [EXECUTION_TAG]: args.execution_id }));
     if (this.#ctl.signal?.aborted) return this.#cancelledBeforeStart();
     this.#heartbeat({ phase: 'creating sandbox', app: this.#appName });
