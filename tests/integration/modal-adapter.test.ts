@@ -115,6 +115,7 @@ describe('worldloop run --adapter modal through the fake', () => {
       timeout_secs: 30 + 120,
       network_access: { network_access_type: 2 }, // BLOCKED
       secret_ids: [],
+      name: `wl-${modal.value.execution_id}`,
     });
     expect(create.tags).toEqual([{ tag_name: 'worldloop.execution_id', tag_value: modal.value.execution_id }]);
     expect(fake.calls.find((c) => c.method === 'AppGetOrCreate')!.request).toMatchObject({ app_name: APP });

@@ -1,6 +1,6 @@
 // The Modal adapter's error mapping, deadline and credential resolution (src/adapters/modal/{errors,
 // credentials}.ts): every mapping from what the SDK throws to a catalogue code, without a server.
-import { NotFoundError, ResourceExhaustedError } from 'modal';
+import { AlreadyExistsError, NotFoundError, ResourceExhaustedError } from 'modal';
 import { describe, expect, it } from 'vitest';
 import { WorldloopError } from '../../src/contracts/errors';
 import { loadConfig } from '../../src/config';
@@ -43,6 +43,14 @@ describe('modalErrorCode', () => {
     ).toBe('ERR_IMAGE_PULL');
     expect(modalErrorCode(clientError(GRPC.NOT_FOUND), 'image')).toBe('ERR_IMAGE_PULL');
     expect(modalErrorCode(new NotFoundError('no such image'), 'image')).toBe('ERR_IMAGE_PULL');
+  });
+
+  it('maps a sandbox name another attempt holds to ERR_ADAPTER_UNAVAILABLE (retry), only when creating', () => {
+    expect(modalErrorCode(new AlreadyExistsError("Sandbox with name 'wl-x' already exists"), 'sandbox')).toBe(
+      'ERR_ADAPTER_UNAVAILABLE',
+    );
+    expect(modalErrorCode(clientError(GRPC.ALREADY_EXISTS), 'sandbox')).toBe('ERR_ADAPTER_UNAVAILABLE');
+    expect(modalErrorCode(clientError(GRPC.ALREADY_EXISTS), 'app')).toBe('ERR_INTERNAL');
   });
 
   it('maps a processor secret Modal does not know to ERR_MISSING_SECRET (and only at the secret stage)', () => {

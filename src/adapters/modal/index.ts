@@ -18,6 +18,6 @@ export type {
   SandboxSpec,
   SecretRef,
 } from './port';
-export { EXECUTION_TAG, ModalRun, SANDBOX_GRACE_S, type ModalAdapterDeps } from './sandbox-run';
+export { EXECUTION_TAG, ModalRun, SANDBOX_GRACE_S, sandboxName, type ModalAdapterDeps } from './sandbox-run';
 export { KEEP_ALIVE_COMMAND, PROCESSOR_ENTRYPOINT, collectCommand, processorCommand } from './sandbox-commands';
 export { SdkModalPort, type SdkPortOptions } from './sdk-port';

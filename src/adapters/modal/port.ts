@@ -28,6 +28,8 @@ export interface SandboxSpec {
   readonly blockNetwork: boolean;
   readonly secrets: readonly SecretRef[];
   readonly tags: Readonly<Record<string, string>>;
+  /** Unique among the app's running sandboxes: a second create with it fails instead of running twice. */
+  readonly name: string;
 }
 
 export interface ExecOptions {

@@ -38,6 +38,11 @@ import {
 
 /** The tag that ties a sandbox to its execution; a retried Execute finds earlier sandboxes by it. */
 export const EXECUTION_TAG = 'worldloop.execution_id';
+/** The sandbox's name: Modal keeps names unique among an app's running sandboxes, so two concurrent
+ * attempts of one execution cannot both create one (the loser gets ERR_ADAPTER_UNAVAILABLE and retries). */
+export function sandboxName(executionId: string): string {
+  return `wl-${executionId}`;
+}
 /** Seconds the sandbox may live beyond runtime.timeout_s, for preparing /work and collecting /work/out. */
 export const SANDBOX_GRACE_S = 120;
 
@@ -105,11 +110,26 @@ export class ModalRun {
         `mock mode never receives secrets, but ${names.join(', ')} were passed`,
       );
     }
+    // Heartbeats through every step, not only while the processor runs: an image build, a slow scheduler or a
+    // loaded machine must not look like a dead worker to Temporal (Execute's heartbeat timeout is 10 s).
+    const beat = setInterval(
+      () => this.#heartbeat({ phase: 'modal', app: this.#appName, sandbox: this.#sandboxId || undefined }),
+      this.#deps.heartbeatMs ?? HEARTBEAT_INTERVAL_MS,
+    );
+    try {
+      return await this.#runWithApp();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async #runWithApp(): Promise<InvokeOutcome> {
+    const args = this.#args;
     const port = this.#deps.port;
     const app = await port.app(this.#appName);
     const image = await port.image(app, args.image, this.#deps.pullSecret);
     // Real mode sends the secrets by name; their values stay in Modal. Mock mode looks up none.
-    const secrets = args.mode === 'real' ? await port.secrets(names) : [];
+    const secrets = args.mode === 'real' ? await port.secrets(Object.keys(args.secrets).sort()) : [];
     await this.#terminateEarlierAttempts(await port.findSandboxes(app, { [EXECUTION_TAG]: args.execution_id }));
     if (this.#ctl.signal?.aborted) return this.#cancelledBeforeStart();
     this.#heartbeat({ phase: 'creating sandbox', app: this.#appName });
@@ -121,6 +141,7 @@ export class ModalRun {
       blockNetwork: !(args.mode === 'real' && args.runtime.network === 'egress'),
       secrets,
       tags: { [EXECUTION_TAG]: args.execution_id },
+      name: sandboxName(args.execution_id),
     });
     this.#sandboxId = sandbox.sandboxId;
     this.#deps.logger?.info(
@@ -169,7 +190,9 @@ export class ModalRun {
     const ending = await this.#watch(proc, sandbox);
     const finished_at = new Date().toISOString();
     // After a terminate the stream ends with the sandbox; a processor that exited has closed it already.
-    await Promise.race([stderr, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([stderr, new Promise((resolve) => (grace = setTimeout(resolve, 5_000)))]);
+    clearTimeout(grace);
     await capture.save(this.#args.workdir).catch(() => undefined);
     const stderr_tail = this.#redact(tail.text());
     const verdict = sandboxVerdict({

@@ -108,6 +108,7 @@ export class SdkModalPort implements ModalPort {
         blockNetwork: spec.blockNetwork,
         secrets,
         tags: { ...spec.tags },
+        name: spec.name,
       }),
     );
     return this.#handle(sb);
