@@ -11,30 +11,33 @@
 // engine call may already fail and the attempt that finalises the container may be a later one. A container
 // that then exits non-zero, not OOM-killed and not past its deadline, was stopped by the engine: it is
 // removed without recording an outcome and the run is retried in a fresh container (ERR_ENGINE_STOPPED).
+// An attempt that kills the container itself (deadline, cancel, output limit) marks that first, in another
+// file, so a second attempt watching the same container never takes that kill for the engine's.
 import type Dockerode from 'dockerode';
 import { readFile, rm } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../../write-file-atomic';
 
-const EngineLostMarkSchema = z.strictObject({ container_id: z.string(), reason: z.string(), at: z.string() });
-export type EngineLostMark = z.infer<typeof EngineLostMarkSchema>;
+const ContainerMarkSchema = z.strictObject({ container_id: z.string(), reason: z.string(), at: z.string() });
+export type ContainerMark = z.infer<typeof ContainerMarkSchema>;
 
-export async function markEngineLost(path: string, containerId: string, reason: string): Promise<void> {
-  const mark: EngineLostMark = { container_id: containerId, reason, at: new Date().toISOString() };
+/** Notes something about one container in `path` (engine-lost.json, own-kill.json). */
+export async function markContainer(path: string, containerId: string, reason: string): Promise<void> {
+  const mark: ContainerMark = { container_id: containerId, reason, at: new Date().toISOString() };
   await writeFileAtomic(path, JSON.stringify(mark), { mode: 0o644 });
 }
 
-/** The mark for this container, if the engine lost sight of it while an attempt watched it. */
-export async function engineLostMark(path: string, containerId: string): Promise<EngineLostMark | undefined> {
+/** The mark in `path` when it is about this container. */
+export async function containerMark(path: string, containerId: string): Promise<ContainerMark | undefined> {
   try {
-    const parsed = EngineLostMarkSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    const parsed = ContainerMarkSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
     return parsed.success && parsed.data.container_id === containerId ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-export async function clearEngineLostMark(path: string): Promise<void> {
+export async function clearMark(path: string): Promise<void> {
   await rm(path, { force: true });
 }
 
@@ -42,12 +45,13 @@ export async function clearEngineLostMark(path: string): Promise<void> {
 export async function stoppedByEngine(
   final: Dockerode.ContainerInspectInfo,
   watch: KillWatch | undefined,
-  markPath: string,
+  marks: { engineLost: string; ownKill: string },
 ): Promise<boolean> {
   if (final.State.ExitCode === 0 || final.State.OOMKilled) return false;
+  if (await containerMark(marks.ownKill, final.Id)) return false;
   // The kill event travels on its own connection and may trail the exit by a moment.
   if (watch && !watch.outsideKill) await new Promise((r) => setTimeout(r, 500));
-  return watch?.outsideKill !== undefined || (await engineLostMark(markPath, final.Id)) !== undefined;
+  return watch?.outsideKill !== undefined || (await containerMark(marks.engineLost, final.Id)) !== undefined;
 }
 
 interface KillEvent {

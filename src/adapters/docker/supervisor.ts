@@ -23,7 +23,7 @@ import {
   withTimeout,
 } from './engine-errors';
 import { costFromReceipt, envelopeFor, ranPastDeadline, redactRunSecrets } from './envelope';
-import { KillWatch, clearEngineLostMark, markEngineLost, stoppedByEngine } from './engine-stop';
+import { KillWatch, clearMark, markContainer, stoppedByEngine } from './engine-stop';
 import { layoutOf, prepareHostFiles, preparedFor, readForEnvelope, removeSecrets, type Layout } from './host-files';
 import { formatImageRef, parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
 import { checkOutputs, watchOutputs } from './output-watch';
@@ -288,7 +288,7 @@ export class DockerRun {
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
     if (termination === 'exited' && ranPastDeadline(final.State, this.#args.runtime.timeout_s)) termination = 'timeout';
-    if (termination === 'exited' && (await stoppedByEngine(final, watch, this.#paths.engineLost)))
+    if (termination === 'exited' && (await stoppedByEngine(final, watch, this.#paths)))
       return this.#discardStopped(final);
     if (termination === 'exited') {
       // A processor that wrote past a limit and exited before the next poll is refused all the same.
@@ -309,7 +309,7 @@ export class DockerRun {
 
   /** Writes the engine-lost mark at once (engine-stop.ts); a mark that cannot be written costs only the retry. */
   #markLost(containerId: string, reason: string): Promise<void> {
-    return markEngineLost(this.#paths.engineLost, containerId, reason).catch(() => undefined);
+    return markContainer(this.#paths.engineLost, containerId, reason).catch(() => undefined);
   }
 
   /**
@@ -325,7 +325,7 @@ export class DockerRun {
       // Still there: the mark stays, and the next attempt discards it again.
       throw engineError(err, `remove ${this.#name}`);
     }
-    await clearEngineLostMark(this.#paths.engineLost);
+    await clearMark(this.#paths.engineLost);
     await removeSecrets(this.#paths);
     throw new WorldloopError('ERR_ENGINE_STOPPED', `${detail}; retrying in a fresh container`);
   }
@@ -375,6 +375,7 @@ export class DockerRun {
       }
       if (reason === 'cancelled') this.#throwIfDetaching();
       kills.expectOwnKill();
+      await markContainer(this.#paths.ownKill, info.Id, reason);
       try {
         await ignoreStatus(container.kill(), 404, 409);
       } catch (err) {
