@@ -16,7 +16,11 @@
 import type Dockerode from 'dockerode';
 import { readFile, rm } from 'node:fs/promises';
 import { z } from 'zod';
+import { WorldloopError } from '../../contracts/errors';
 import { writeFileAtomic } from '../../write-file-atomic';
+import type { AdapterLogger } from './deps';
+import { engineError, ignoreStatus } from './engine-errors';
+import { removeSecrets, type Layout } from './host-files';
 
 const ContainerMarkSchema = z.strictObject({ container_id: z.string(), reason: z.string(), at: z.string() });
 export type ContainerMark = z.infer<typeof ContainerMarkSchema>;
@@ -54,6 +58,30 @@ export async function stoppedByEngine(
   return watch?.outsideKill !== undefined || (await containerMark(marks.engineLost, final.Id)) !== undefined;
 }
 
+/**
+ * Removes the stopped container without recording an outcome, so the retry starts a fresh one: one
+ * container per execution at any time, and the processor's run counts only if it ends by itself.
+ */
+export async function discardStopped(
+  docker: Dockerode,
+  final: Dockerode.ContainerInspectInfo,
+  run: { name: string; paths: Layout; watch: KillWatch | undefined; beat: () => void; logger?: AdapterLogger },
+): Promise<never> {
+  const detail = `container ${run.name} exited ${final.State.ExitCode} after the engine stopped or lost it`;
+  run.logger?.warn({ container: run.name }, detail);
+  try {
+    await ignoreStatus(docker.getContainer(final.Id).remove({ force: true }), 404);
+  } catch (err) {
+    // Still there: the mark stays, and the next attempt discards it again.
+    throw engineError(err, `remove ${run.name}`);
+  }
+  await clearMark(run.paths.engineLost);
+  await removeSecrets(run.paths);
+  await run.watch?.untilEngineGone(run.beat);
+  run.watch?.stop();
+  throw new WorldloopError('ERR_ENGINE_STOPPED', `${detail}; retrying in a fresh container`);
+}
+
 interface KillEvent {
   Action?: string;
   Actor?: { Attributes?: Record<string, string> };
@@ -66,6 +94,7 @@ interface KillEvent {
  */
 export class KillWatch {
   #stream: NodeJS.ReadableStream | undefined;
+  #ended: Promise<void> = Promise.resolve();
   #own = false;
   #outside: string | undefined;
   #pending = '';
@@ -82,6 +111,10 @@ export class KillWatch {
     try {
       const stream = await docker.getEvents({ filters: { container: [containerId], event: ['kill'] } });
       watch.#stream = stream;
+      // The engine ends the stream when it exits; so does stop().
+      watch.#ended = new Promise((resolve) => {
+        for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
+      });
       stream.on('data', (chunk: Buffer) => watch.#read(chunk.toString('utf8')));
       stream.on('error', () => undefined);
     } catch {
@@ -115,6 +148,22 @@ export class KillWatch {
   /** The signal of a kill someone else sent, if one was seen. */
   get outsideKill(): string | undefined {
     return this.#outside;
+  }
+
+  /**
+   * After a stop signal (SIGTERM: the engine shutting down stops every container) the engine may still
+   * answer on connections it kept open while it shuts down, and a container created there fails to start.
+   * So wait, beating, until this engine has exited (its event stream ends) or `maxMs` has passed.
+   */
+  async untilEngineGone(beat: () => void, maxMs = 30_000): Promise<void> {
+    if (this.#outside !== '15' || !this.#stream) return;
+    const until = Date.now() + maxMs;
+    let gone = false;
+    void this.#ended.then(() => (gone = true));
+    while (!gone && Date.now() < until) {
+      beat();
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   stop(): void {
