@@ -338,10 +338,13 @@ exit 3
 describe('docker adapter: the engine stops the container (issue 13, dockerd restart)', () => {
   it('a kill the adapter did not send → ERR_ENGINE_STOPPED (retryable), nothing recorded, the retry runs one fresh container', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
-    const args = await argsFor(`sleep 3\n${WRITE_OUTPUTS}`);
+    const args = await argsFor(`sleep 4\n${WRITE_OUTPUTS}`);
     const name = containerName(args.execution_id);
     const pending = adapter.invoke(args);
     await waitForContainer(name);
+    // The adapter subscribes to the engine's events once it sees the container running; an engine stop
+    // comes seconds into a run, so give the subscription the moment it needs.
+    await new Promise((r) => setTimeout(r, 1_500));
     // What dockerd does to every container when it shuts down without --live-restore (after the stop
     // timeout, since the processor is PID 1), and what `docker kill` by hand does.
     await docker.getContainer(name).kill();

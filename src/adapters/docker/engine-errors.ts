@@ -53,8 +53,13 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([
     p,
     new Promise<never>((_, reject) => {
+      // Timers run before I/O in each turn of the event loop: on a starved CPU the answer may already be
+      // waiting on the socket when the timer fires. setImmediate lets that I/O settle the race first.
       timer = setTimeout(
-        () => reject(new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `docker ${what}: no answer within ${ms} ms`)),
+        () =>
+          setImmediate(() =>
+            reject(new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `docker ${what}: no answer within ${ms} ms`)),
+          ),
         ms,
       );
     }),

@@ -11,30 +11,37 @@
 // engine call may already fail and the attempt that finalises the container may be a later one. A container
 // that then exits non-zero, not OOM-killed and not past its deadline, was stopped by the engine: it is
 // removed without recording an outcome and the run is retried in a fresh container (ERR_ENGINE_STOPPED).
+// An attempt that kills the container itself (deadline, cancel, output limit) marks that first, in another
+// file, so a second attempt watching the same container never takes that kill for the engine's.
 import type Dockerode from 'dockerode';
 import { readFile, rm } from 'node:fs/promises';
 import { z } from 'zod';
+import { WorldloopError } from '../../contracts/errors';
 import { writeFileAtomic } from '../../write-file-atomic';
+import type { AdapterLogger } from './deps';
+import { engineError, ignoreStatus } from './engine-errors';
+import { removeSecrets, type Layout } from './host-files';
 
-const EngineLostMarkSchema = z.strictObject({ container_id: z.string(), reason: z.string(), at: z.string() });
-export type EngineLostMark = z.infer<typeof EngineLostMarkSchema>;
+const ContainerMarkSchema = z.strictObject({ container_id: z.string(), reason: z.string(), at: z.string() });
+export type ContainerMark = z.infer<typeof ContainerMarkSchema>;
 
-export async function markEngineLost(path: string, containerId: string, reason: string): Promise<void> {
-  const mark: EngineLostMark = { container_id: containerId, reason, at: new Date().toISOString() };
+/** Notes something about one container in `path` (engine-lost.json, own-kill.json). */
+export async function markContainer(path: string, containerId: string, reason: string): Promise<void> {
+  const mark: ContainerMark = { container_id: containerId, reason, at: new Date().toISOString() };
   await writeFileAtomic(path, JSON.stringify(mark), { mode: 0o644 });
 }
 
-/** The mark for this container, if the engine lost sight of it while an attempt watched it. */
-export async function engineLostMark(path: string, containerId: string): Promise<EngineLostMark | undefined> {
+/** The mark in `path` when it is about this container. */
+export async function containerMark(path: string, containerId: string): Promise<ContainerMark | undefined> {
   try {
-    const parsed = EngineLostMarkSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    const parsed = ContainerMarkSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
     return parsed.success && parsed.data.container_id === containerId ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-export async function clearEngineLostMark(path: string): Promise<void> {
+export async function clearMark(path: string): Promise<void> {
   await rm(path, { force: true });
 }
 
@@ -42,12 +49,37 @@ export async function clearEngineLostMark(path: string): Promise<void> {
 export async function stoppedByEngine(
   final: Dockerode.ContainerInspectInfo,
   watch: KillWatch | undefined,
-  markPath: string,
+  marks: { engineLost: string; ownKill: string },
 ): Promise<boolean> {
   if (final.State.ExitCode === 0 || final.State.OOMKilled) return false;
+  if (await containerMark(marks.ownKill, final.Id)) return false;
   // The kill event travels on its own connection and may trail the exit by a moment.
   if (watch && !watch.outsideKill) await new Promise((r) => setTimeout(r, 500));
-  return watch?.outsideKill !== undefined || (await engineLostMark(markPath, final.Id)) !== undefined;
+  return watch?.outsideKill !== undefined || (await containerMark(marks.engineLost, final.Id)) !== undefined;
+}
+
+/**
+ * Removes the stopped container without recording an outcome, so the retry starts a fresh one: one
+ * container per execution at any time, and the processor's run counts only if it ends by itself.
+ */
+export async function discardStopped(
+  docker: Dockerode,
+  final: Dockerode.ContainerInspectInfo,
+  run: { name: string; paths: Layout; watch: KillWatch | undefined; beat: () => void; logger?: AdapterLogger },
+): Promise<never> {
+  const detail = `container ${run.name} exited ${final.State.ExitCode} after the engine stopped or lost it`;
+  run.logger?.warn({ container: run.name }, detail);
+  try {
+    await ignoreStatus(docker.getContainer(final.Id).remove({ force: true }), 404);
+  } catch (err) {
+    // Still there: the mark stays, and the next attempt discards it again.
+    throw engineError(err, `remove ${run.name}`);
+  }
+  await clearMark(run.paths.engineLost);
+  await removeSecrets(run.paths);
+  await run.watch?.untilEngineGone(run.beat);
+  run.watch?.stop();
+  throw new WorldloopError('ERR_ENGINE_STOPPED', `${detail}; retrying in a fresh container`);
 }
 
 interface KillEvent {
@@ -62,6 +94,7 @@ interface KillEvent {
  */
 export class KillWatch {
   #stream: NodeJS.ReadableStream | undefined;
+  #ended: Promise<void> = Promise.resolve();
   #own = false;
   #outside: string | undefined;
   #pending = '';
@@ -78,6 +111,10 @@ export class KillWatch {
     try {
       const stream = await docker.getEvents({ filters: { container: [containerId], event: ['kill'] } });
       watch.#stream = stream;
+      // The engine ends the stream when it exits; so does stop().
+      watch.#ended = new Promise((resolve) => {
+        for (const event of ['end', 'close', 'error']) stream.on(event, () => resolve());
+      });
       stream.on('data', (chunk: Buffer) => watch.#read(chunk.toString('utf8')));
       stream.on('error', () => undefined);
     } catch {
@@ -111,6 +148,22 @@ export class KillWatch {
   /** The signal of a kill someone else sent, if one was seen. */
   get outsideKill(): string | undefined {
     return this.#outside;
+  }
+
+  /**
+   * After a stop signal (SIGTERM: the engine shutting down stops every container) the engine may still
+   * answer on connections it kept open while it shuts down, and a container created there fails to start.
+   * So wait, beating, until this engine has exited (its event stream ends) or `maxMs` has passed.
+   */
+  async untilEngineGone(beat: () => void, maxMs = 30_000): Promise<void> {
+    if (this.#outside !== '15' || !this.#stream) return;
+    const until = Date.now() + maxMs;
+    let gone = false;
+    void this.#ended.then(() => (gone = true));
+    while (!gone && Date.now() < until) {
+      beat();
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   stop(): void {

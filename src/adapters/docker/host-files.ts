@@ -7,6 +7,7 @@
 //   <workdir>/prepared.json   which container the files above were prepared for
 //   <workdir>/result.json     the outcome, written before the container is removed; a retry returns it
 //   <workdir>/engine-lost.json the engine lost sight of the running container (engine-stop.ts)
+//   <workdir>/own-kill.json   an attempt of this execution killed the container itself (engine-stop.ts)
 //   <workdir>/../secrets-<id> real mode only: 0700 folder of 0400 files, mounted read-only at /run/secrets
 //
 // The rest of /work is read-only inside the container, so a processor cannot forge result.json.
@@ -30,6 +31,7 @@ export interface Layout {
   readonly prepared: string;
   readonly result: string;
   readonly engineLost: string;
+  readonly ownKill: string;
   readonly secrets: string;
 }
 
@@ -43,6 +45,7 @@ export function layoutOf(args: Pick<InvokeArgs, 'workdir' | 'execution_id'>): La
     prepared: join(w, 'prepared.json'),
     result: join(w, 'result.json'),
     engineLost: join(w, 'engine-lost.json'),
+    ownKill: join(w, 'own-kill.json'),
     secrets: join(dirname(w), `secrets-${args.execution_id}`),
   };
 }

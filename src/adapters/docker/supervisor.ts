@@ -23,7 +23,7 @@ import {
   withTimeout,
 } from './engine-errors';
 import { costFromReceipt, envelopeFor, ranPastDeadline, redactRunSecrets } from './envelope';
-import { KillWatch, clearEngineLostMark, markEngineLost, stoppedByEngine } from './engine-stop';
+import { KillWatch, discardStopped, markContainer, stoppedByEngine } from './engine-stop';
 import { layoutOf, prepareHostFiles, preparedFor, readForEnvelope, removeSecrets, type Layout } from './host-files';
 import { formatImageRef, parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
 import { checkOutputs, watchOutputs } from './output-watch';
@@ -266,9 +266,8 @@ export class DockerRun {
         termination = await this.#waitForExit(container, current, watch);
       } catch (err) {
         follow.stop();
-        throw err;
-      } finally {
         watch.stop();
+        throw err;
       }
     }
     const collected = await collectTail(container, follow, tail);
@@ -288,8 +287,10 @@ export class DockerRun {
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
     if (termination === 'exited' && ranPastDeadline(final.State, this.#args.runtime.timeout_s)) termination = 'timeout';
-    if (termination === 'exited' && (await stoppedByEngine(final, watch, this.#paths.engineLost)))
-      return this.#discardStopped(final);
+    if (termination === 'exited' && (await stoppedByEngine(final, watch, this.#paths))) {
+      return this.#discardStopped(final, watch);
+    }
+    watch?.stop();
     if (termination === 'exited') {
       // A processor that wrote past a limit and exited before the next poll is refused all the same.
       const over = await checkOutputs(this.#paths.out, this.#args.runtime.outputs);
@@ -309,25 +310,18 @@ export class DockerRun {
 
   /** Writes the engine-lost mark at once (engine-stop.ts); a mark that cannot be written costs only the retry. */
   #markLost(containerId: string, reason: string): Promise<void> {
-    return markEngineLost(this.#paths.engineLost, containerId, reason).catch(() => undefined);
+    return markContainer(this.#paths.engineLost, containerId, reason).catch(() => undefined);
   }
 
-  /**
-   * Removes the stopped container without recording an outcome, so the retry starts a fresh one: one
-   * container per execution at any time, and the processor's run counts only if it ends by itself.
-   */
-  async #discardStopped(final: Inspect): Promise<never> {
-    const detail = `container ${this.#name} exited ${final.State.ExitCode} after the engine stopped or lost it`;
-    this.#deps.logger?.warn({ execution_id: this.#args.execution_id, container: this.#name }, detail);
-    try {
-      await ignoreStatus(this.#docker.getContainer(final.Id).remove({ force: true }), 404);
-    } catch (err) {
-      // Still there: the mark stays, and the next attempt discards it again.
-      throw engineError(err, `remove ${this.#name}`);
-    }
-    await clearEngineLostMark(this.#paths.engineLost);
-    await removeSecrets(this.#paths);
-    throw new WorldloopError('ERR_ENGINE_STOPPED', `${detail}; retrying in a fresh container`);
+  #discardStopped(final: Inspect, watch: KillWatch | undefined): Promise<never> {
+    const beat = () => this.#heartbeat({ phase: 'waiting_for_engine' });
+    return discardStopped(this.#docker, final, {
+      name: this.#name,
+      paths: this.#paths,
+      watch,
+      beat,
+      logger: this.#deps.logger,
+    });
   }
 
   async #waitForExit(container: Dockerode.Container, info: Inspect, kills: KillWatch): Promise<Termination> {
@@ -375,6 +369,7 @@ export class DockerRun {
       }
       if (reason === 'cancelled') this.#throwIfDetaching();
       kills.expectOwnKill();
+      await markContainer(this.#paths.ownKill, info.Id, reason);
       try {
         await ignoreStatus(container.kill(), 404, 409);
       } catch (err) {
