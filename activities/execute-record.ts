@@ -1,4 +1,4 @@
-// The durable record of Execute's outcome (issue 12 part 3, ADR 0011-durable-execute-record). A worker's
+// The durable record of Execute's outcome (issue 12 part 3, ADR 0012-durable-execute-record). A worker's
 // workdir is scratch: once Execute has staged the outputs and written this record into the world store, the
 // workdir goes. Every later attempt of Execute — on this worker or any other, with or without the workdir —
 // reads the record first and returns what it says, so a completion lost during a server outage never starts
