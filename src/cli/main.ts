@@ -22,6 +22,8 @@ import { register as registerDoctor } from './commands/doctor';
 import { register as registerHash } from './commands/hash';
 import { register as registerModal } from './commands/modal';
 import { register as registerLogs } from './commands/logs';
+import { register as registerKeys } from './commands/keys';
+import { register as registerVerify } from './commands/verify';
 
 export function buildProgram(): Command {
   const program = new Command('worldloop')
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
   registerHash(program);
   registerModal(program);
   registerLogs(program);
+  registerKeys(program);
+  registerVerify(program);
   return program;
 }
 
