@@ -353,11 +353,21 @@ setup_images() {
   fi
 }
 
+# ------------------------------------------------------------------------- 7. cosign (provenance check)
+# The independent verifier of run attestations (tests/integration/provenance-cosign.test.ts, docs/provenance.md):
+# github.com/sigstore/cosign/v3 at the version scripts/go-tools.sh pins, built once per machine.
+setup_cosign() {
+  local bin
+  bin="$(bash scripts/go-tools.sh --path cosign)" || die "building cosign failed; see the output above"
+  ok "cosign (cache) $bin"
+}
+
 setup_node
 setup_apt
 setup_binfmt
 setup_docker
 setup_registry
 setup_temporal
+setup_cosign
 setup_images
 say "done. Next: 'node bin/worldloop.js doctor' (the Temporal dev server starts on first use, or 'node bin/worldloop.js server start')."
