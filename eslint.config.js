@@ -264,7 +264,7 @@ export default tseslint.config(
   {
     // provenance (statements, DSSE, signing keys, verify checks): contracts, hashing, world and the shared file
     // utilities; adapters as types only (re-execution is handed an adapter). Never Temporal: the history facts
-    // come in as data (src/temporal/run-history.ts), so the checks run the same in tests and in the CLI.
+    // come in as data (src/temporal/verify-history.ts), so the checks run the same in tests and in the CLI.
     files: ['src/provenance/**/*.ts'],
     rules: {
       'no-restricted-imports': fence([

@@ -36,6 +36,11 @@ export interface ReexecDeps {
   ci: boolean;
   /** Resolves a secret by name; used only when the caller allowed a real re-execution. */
   resolveSecret?: (name: string) => string;
+  /**
+   * Prepares the fresh workdir as Execute does before invoking (e.g. the run's world artifact inputs, by
+   * digest) and returns the inputs the container gets; absent, the inputs as submitted.
+   */
+  prepare?: (workdir: string) => Promise<Record<string, unknown>>;
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -97,13 +102,14 @@ export async function reexecute(
   const workdir = join(deps.workdirRoot, opts.executionId);
   await mkdir(workdir, { recursive: true });
   try {
+    const inputs = deps.prepare ? await deps.prepare(workdir) : facts.inputs;
     const outcome = await deps.adapter.invoke({
       execution_id: opts.executionId,
       processor_ref: facts.processor_ref,
       image: admitted.image,
       platform: admitted.platform.replace(/^linux\//, '') as 'amd64' | 'arm64',
       mode,
-      inputs: facts.inputs,
+      inputs,
       // The same prefix the processor saw, so a processor that writes its own paths writes the same bytes;
       // nothing is bound there — the outputs stay in the scratch folder.
       write_prefix: admitted.write_prefix,

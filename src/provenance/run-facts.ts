@@ -1,5 +1,5 @@
 // What the Temporal history says about a run — the facts `worldloop verify` holds the stored receipt against.
-// Pure data: the client role (src/temporal/run-history.ts) reads them from the history; tests may build them.
+// Pure data: the client role (src/temporal/verify-history.ts) reads them from the history; tests may build them.
 import type { AdapterName, Mode, Runtime } from '../contracts/schemas';
 
 export interface AdmittedRunFacts {

@@ -10,21 +10,18 @@ import { connectDocker } from '../adapters/docker-engine';
 import { WorldloopError } from '../contracts/errors';
 import { createLogger, defaultRedactor } from '../log';
 import {
-  defaultKeyFile,
-  loadKeyFile,
   reexecute,
-  signingKeyFromPem,
   verifyRun,
   verifyingKeyFromPem,
   type ReexecReport,
   type VerifyReport,
   type VerifyingKey,
 } from '../provenance';
-import { createSecretResolver, loadAllowList } from '../secrets';
 import { openWorld } from '../world';
 import { runClient } from './client';
+import { configuredSigningKey, realSecretResolver } from './signing-key';
 import type { TemporalConnection } from './connection';
-import { admittedRunFacts } from './run-history';
+import { admittedRunFacts } from './verify-history';
 
 export interface VerifyExecutionOptions {
   /** Re-run the image with the same inputs in a fresh container and compare every output. */
@@ -40,16 +37,6 @@ export interface ExecutionVerification extends VerifyReport {
   reexec?: ReexecReport;
 }
 
-function realResolver(cfg: Config) {
-  return createSecretResolver({
-    mode: 'real',
-    allow: loadAllowList(cfg.secretsAllowFile),
-    env: cfg.secretEnv,
-    secretsDir: cfg.secretsDir,
-    redactor: defaultRedactor,
-  });
-}
-
 /** The key attestations are checked against: --key, else the configured signing key's public half. */
 export async function verifyingKey(cfg: Config, keyFile?: string): Promise<VerifyingKey> {
   if (keyFile) {
@@ -61,10 +48,7 @@ export async function verifyingKey(cfg: Config, keyFile?: string): Promise<Verif
     }
     return verifyingKeyFromPem(pem, keyFile);
   }
-  if (cfg.signingKeySecret) {
-    return signingKeyFromPem(realResolver(cfg).resolve(cfg.signingKeySecret), `secret:${cfg.signingKeySecret}`);
-  }
-  return loadKeyFile(defaultKeyFile(cfg.stateDir));
+  return configuredSigningKey(cfg);
 }
 
 export async function verifyExecution(
@@ -94,7 +78,7 @@ export async function verifyExecution(
       world,
       workdirRoot: join(cfg.stateDir, 'reexec'),
       ci: cfg.ci,
-      resolveSecret: (name) => realResolver(cfg).resolve(name),
+      resolveSecret: (name) => realSecretResolver(cfg).resolve(name),
     },
     facts,
     report.receipt,

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
-import { admittedFactsFromHistory } from '../../src/temporal/run-history';
+import { admittedFactsFromHistory } from '../../src/temporal/verify-history';
 
 const events = (file: string) =>
   historyFromJSON(JSON.parse(readFileSync(join(REPO_ROOT, 'tests/replay/histories', file), 'utf8'))).events ?? [];

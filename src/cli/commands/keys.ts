@@ -5,7 +5,7 @@ import { config } from '../../config';
 import { WorldloopError } from '../../contracts/errors';
 import { EXIT_OK, action, printJson } from '../output';
 
-async function keySummary(key: { keyid: string; source: string; publicPem: string }, created?: boolean) {
+function keySummary(key: { keyid: string; source: string; publicPem: string }, created?: boolean) {
   return {
     keyid: key.keyid,
     algorithm: 'ed25519',
@@ -25,7 +25,7 @@ async function initCommand(opts: { json?: boolean }): Promise<number> {
   }
   const { defaultKeyFile, initKeyFile } = await import('../../provenance');
   const { key, created } = await initKeyFile(defaultKeyFile(cfg.stateDir));
-  if (opts.json) printJson(await keySummary(key, created));
+  if (opts.json) printJson(keySummary(key, created));
   else
     process.stdout.write(
       `${created ? 'created' : 'kept the existing'} signing key ${key.keyid}\n  private  ${key.source} (mode 0600)\n  public   worldloop keys show --public\n`,
@@ -35,21 +35,9 @@ async function initCommand(opts: { json?: boolean }): Promise<number> {
 
 async function showCommand(opts: { json?: boolean; public?: boolean }): Promise<number> {
   const cfg = config();
-  const { defaultKeyFile, loadKeyFile, signingKeyFromPem } = await import('../../provenance');
-  let key;
-  if (cfg.signingKeySecret) {
-    const { createSecretResolver, loadAllowList } = await import('../../secrets');
-    const resolver = createSecretResolver({
-      mode: 'real',
-      allow: loadAllowList(cfg.secretsAllowFile),
-      env: cfg.secretEnv,
-      secretsDir: cfg.secretsDir,
-    });
-    key = signingKeyFromPem(resolver.resolve(cfg.signingKeySecret), `secret:${cfg.signingKeySecret}`);
-  } else {
-    key = await loadKeyFile(defaultKeyFile(cfg.stateDir));
-  }
-  if (opts.json) printJson(await keySummary(key));
+  const { configuredSigningKey } = await import('../../temporal/signing-key');
+  const key = await configuredSigningKey(cfg);
+  if (opts.json) printJson(keySummary(key));
   else if (opts.public) process.stdout.write(key.publicPem);
   else process.stdout.write(`keyid      ${key.keyid}\nalgorithm  ed25519\nsource     ${key.source}\n`);
   return EXIT_OK;
