@@ -1,18 +1,28 @@
 // Execute: run the pinned image through the adapter, heartbeating, then stage what the processor wrote
 // as content-addressed blobs (staging.ts). Staging is not landing: nothing is bound to a world path until
 // Settle has verified it, but the bytes are safe in the store even if this worker disappears; and nothing
-// Settle would refuse is copied at all.
+// Settle would refuse is copied at all. The outcome is then recorded in the world store (execute-record.ts)
+// and the workdir removed: a worker keeps no state of its own once a run has an outcome (issue 12 part 3).
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { mkdir } from 'node:fs/promises';
-import { WorldloopError, isErrorCode } from '../src/contracts';
+import { WorldloopError } from '../src/contracts';
 import { keepExecutionLogs } from '../src/run-logs';
 import type { ActivityDeps } from './deps';
+import { readExecuteRecord, recordExecute, resultOfRecord } from './execute-record';
 import { stageOutputs } from './staging';
 import type { ExecuteInput, ExecuteResult } from './types';
+import { removeWorkdir } from './workdir';
 
 export function makeExecute(deps: ActivityDeps) {
   return async function execute({ execution_id, request, admitted }: ExecuteInput): Promise<ExecuteResult> {
     const ctx = Context.current();
+    const workdir = deps.workdirFor(execution_id);
+    // An earlier attempt (here or on another worker) already has an outcome: return it, never run again.
+    const recorded = await readExecuteRecord(deps.world, execution_id);
+    if (recorded) {
+      await removeWorkdir(workdir);
+      return resultOfRecord(recorded);
+    }
     const adapter = deps.adapters[admitted.adapter];
     if (!adapter)
       throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `adapter "${admitted.adapter}" is not configured`);
@@ -21,7 +31,6 @@ export function makeExecute(deps: ActivityDeps) {
       const resolver = deps.secretsFor('real');
       for (const name of admitted.secret_names) secrets[name] = resolver.resolve(name);
     }
-    const workdir = deps.workdirFor(execution_id);
     await mkdir(workdir, { recursive: true });
     const outcome = await adapter.invoke(
       {
@@ -50,23 +59,25 @@ export function makeExecute(deps: ActivityDeps) {
     );
     const run = { execution_id, processor_ref: request.processor_ref, adapter: admitted.adapter, mode: admitted.mode };
     await keepExecutionLogs(deps, run, outcome, workdir);
-    if (outcome.envelope.status === 'error') {
-      const { code, message } = outcome.envelope.error;
-      throw new WorldloopError(isErrorCode(code) ? code : 'ERR_PROCESSOR_FAILED', message);
-    }
-    const staging = await stageOutputs(deps.world, outcome.out_dir, {
-      execution_id,
-      write_prefix: admitted.write_prefix,
-      inputs_hash: admitted.inputs_hash.value,
-      reserve_micro: admitted.reserve_micro,
-      limits: admitted.runtime.outputs,
-    });
-    return {
+    const staging =
+      outcome.envelope.status === 'error'
+        ? undefined
+        : await stageOutputs(deps.world, outcome.out_dir, {
+            execution_id,
+            write_prefix: admitted.write_prefix,
+            inputs_hash: admitted.inputs_hash.value,
+            reserve_micro: admitted.reserve_micro,
+            limits: admitted.runtime.outputs,
+          });
+    // Recorded before the workdir goes: from here on the world store is the only place this outcome lives.
+    const record = await recordExecute(deps.world, execution_id, {
       envelope: outcome.envelope,
       exit_code: outcome.exit_code,
       started_at: outcome.started_at,
       finished_at: outcome.finished_at,
-      staging,
-    };
+      ...(staging ? { staging } : {}),
+    });
+    await removeWorkdir(workdir);
+    return resultOfRecord(record);
   };
 }

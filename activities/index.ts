@@ -1,6 +1,7 @@
 export { createActivities, type Activities } from './create-activities';
 export type { ActivityDeps, FlightOwnerProbe } from './deps';
 export { PHASES } from './types';
+export { SWEEP_INTERVAL_MS, removeWorkdir, startWorkdirSweeper, sweepWorkdirs, type SweepReport } from './workdir';
 export type {
   AdmitInput,
   AdmitResult,

@@ -34,12 +34,18 @@ export function envelopeFromReceipt(receipt: Receipt, writePrefix: string): Succ
       env_fingerprint: receipt.env_fingerprint,
       image_digest: receipt.image_digest,
       adapter: receipt.adapter,
+      ...(receipt.modal_app !== undefined ? { modal_app: receipt.modal_app } : {}),
       mode: receipt.mode,
       duration_ms: receipt.duration_ms,
       cache_hit: receipt.cache.hit,
       cost_micro: receipt.cost_micro,
     },
   };
+}
+
+/** The Modal app the adapter reported in its envelope (meta.modal_app), for the receipt. */
+function modalAppOf(meta: Record<string, unknown>): { modal_app?: string } {
+  return typeof meta.modal_app === 'string' ? { modal_app: meta.modal_app } : {};
 }
 
 /** Our own receipts and indexes list at most max_files outputs; anything bigger is not ours to read. */
@@ -178,6 +184,7 @@ export function makeSettle(deps: ActivityDeps) {
       image_digest: admitted.image_digest,
       platform: admitted.platform,
       adapter: admitted.adapter,
+      ...modalAppOf(executed.envelope.meta),
       mode: admitted.mode,
       env_fingerprint: admitted.env_fingerprint,
       inputs_hash: admitted.inputs_hash,

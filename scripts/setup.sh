@@ -353,6 +353,22 @@ setup_images() {
   fi
 }
 
+# Modal's published message definitions for the loopback Modal fake (issue 8): the pinned wheels are fetched
+# once with pip and cached in ~/.cache/worldloop/modal-proto; later runs are offline.
+setup_modal_proto() {
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    if is_root && is_debian; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >>"$LOG_DIR/apt.log" 2>&1 ||
+        die "apt-get install python3-pip failed; full log: $LOG_DIR/apt.log"
+    else
+      die "python3 with pip is needed once to fetch Modal's message definitions (scripts/modal-proto.py)"
+    fi
+  fi
+  local fds
+  fds=$(python3 scripts/modal-proto.py) || die "scripts/modal-proto.py failed; see the output above"
+  ok "Modal message definitions: $fds"
+}
+
 # ------------------------------------------------------------------------- 7. cosign (provenance check)
 # The independent verifier of run attestations (tests/integration/provenance-cosign.test.ts, docs/provenance.md):
 # github.com/sigstore/cosign/v3 at the version scripts/go-tools.sh pins, built once per machine.
@@ -364,6 +380,7 @@ setup_cosign() {
 
 setup_node
 setup_apt
+setup_modal_proto
 setup_binfmt
 setup_docker
 setup_registry

@@ -60,6 +60,10 @@ const EnvSchema = z.object({
   MODAL_PROFILE: z.string().min(1).optional(),
   MODAL_CONFIG_PATH: z.string().min(1).optional(),
   MODAL_ENVIRONMENT: z.string().min(1).optional(),
+  // Whose Modal apps a non-CI worker uses (<user>-<branch>-<ns>-<name>-v<major>), and the registry pull secret.
+  WORLDLOOP_MODAL_USER: z.string().min(1).optional(),
+  WORLDLOOP_MODAL_BRANCH: z.string().min(1).optional(),
+  WORLDLOOP_MODAL_PULL_SECRET: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -117,6 +121,11 @@ export interface Config {
     /** The profile file (TOML) the SDK reads when no token is set in the environment. */
     readonly configPath: string;
     readonly environment: string | undefined;
+    /** App owner for people's runs (unset: the login name, branch `local`); CI runs use the CI names. */
+    readonly appUser: string | undefined;
+    readonly appBranch: string | undefined;
+    /** Name of the Modal secret with registry credentials for private images (GHCR); a name, never a value. */
+    readonly pullSecret: string | undefined;
   };
   /** Where the worker serves Prometheus metrics (`host:port`; `0`/`off` disables them). */
   readonly metricsAddr: string;
@@ -174,6 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       profile: e.MODAL_PROFILE,
       configPath: resolve(e.MODAL_CONFIG_PATH ?? join(homedir(), '.modal.toml')),
       environment: e.MODAL_ENVIRONMENT,
+      appUser: e.WORLDLOOP_MODAL_USER,
+      appBranch: e.WORLDLOOP_MODAL_BRANCH,
+      pullSecret: e.WORLDLOOP_MODAL_PULL_SECRET,
     },
     metricsAddr: e.WORLDLOOP_METRICS_ADDR,
     secretEnv: Object.freeze({ ...env }),

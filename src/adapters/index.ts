@@ -8,10 +8,8 @@ export {
   containerCreateOptions,
   containerName,
   createDockerAdapter,
-  parsePinnedImage,
   type AdapterLogger,
   type DockerAdapterDeps,
-  type PinnedImage,
 } from './docker/index';
 export { connectDocker, dockerEngineStatus, type DockerEngineStatus } from './docker-engine';
 export { LogTail, TAIL_MAX_BYTES, TAIL_MAX_LINES } from './log-tail';

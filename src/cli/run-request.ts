@@ -12,6 +12,7 @@ import { inputsHash } from '../hashing/inputs-hash';
 import { parseJsonBytes } from '../hashing/json-text';
 import { canonicalPath } from '../world/path';
 import { firstIssue } from '../contracts/zod-issue';
+import { resolveModalCredentials } from '../adapters/modal/credentials';
 
 export const DEFAULT_PLAN = 'default';
 export const DEFAULT_PLAN_BUDGET_USD = 10;
@@ -21,7 +22,7 @@ export const DEFAULT_PLAN_BUDGET_USD = 10;
  * starting a run that Admit would refuse after its retries. A new adapter is added here when the worker
  * bootstrap (src/temporal/worker.ts) builds it.
  */
-export const WORKER_ADAPTERS: readonly AdapterName[] = ['local'];
+export const WORKER_ADAPTERS: readonly AdapterName[] = ['local', 'modal'];
 
 export interface RunOptions {
   inputs: string;
@@ -96,6 +97,8 @@ export async function buildRunRequest(ref: string, opts: RunOptions, cfg: Config
       'ERR_USAGE',
       `--adapter ${JSON.stringify(opts.adapter.slice(0, 64))} is not available; this build's workers run: ${WORKER_ADAPTERS.join(', ')}`,
     );
+  // No Modal credentials at all: ERR_ADAPTER_AUTH now, offline, instead of a run Admit refuses after retries.
+  if (opts.adapter === 'modal') resolveModalCredentials(cfg.modal);
   const candidate = {
     processor_ref: ref,
     inputs: await readInputs(opts.inputs),

@@ -365,6 +365,14 @@ export const ERROR_CATALOGUE = {
     'To fix: report it with the execution id and the message; if the state folder was edited by hand, restore it from backup.',
   ),
 
+  // Durability: the Docker engine stopped a run's container (issue 13 item 1, dockerd restart mid-run)
+  ERR_ENGINE_STOPPED: spec(
+    'runtime',
+    true,
+    "The Docker engine stopped or killed the run's container from outside the processor (dockerd restarted or shut down without --live-restore, or a kill sent to the container by hand); the processor did not fail by itself, so the run is retried in a fresh container.",
+    'To fix: nothing for this run (it is retried); to keep containers running across engine restarts, run dockerd with --live-restore (docs/local-adapter.md), and do not stop `wl-<execution_id>` containers by hand.',
+  ),
+
   // Provenance: signed attestations, keys, `worldloop verify` (issue 11 parts 1–2; docs/provenance.md)
   ERR_SIGNING_KEY: spec(
     'runtime',

@@ -171,6 +171,8 @@ export const ReceiptSchema = z.strictObject({
   image_digest: z.string(),
   platform: z.string(),
   adapter: AdapterSchema,
+  /** The Modal app that ran it (ADR 0010, modal runs only); absent for local runs, so their bytes stay as they were. */
+  modal_app: z.string().optional(),
   mode: ModeSchema,
   env_fingerprint: z.string(),
   inputs_hash: InputsHashSchema,

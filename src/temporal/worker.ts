@@ -5,11 +5,14 @@ import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, Worker } from '@temporalio/worker';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { createActivities, type ActivityDeps } from '../../activities';
+import { createActivities, startWorkdirSweeper, type ActivityDeps } from '../../activities';
 import { createDriftActivities } from '../../activities/drift';
 import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
 import { connectDocker } from '../adapters/docker-engine';
+import { createModalAdapterFromConfig, type AppOwner, type ModalAdapterSetup } from '../adapters/modal';
+import { WorldloopError } from '../contracts/errors';
+import { userInfo } from 'node:os';
 import type { Mode } from '../contracts';
 import { runWorkflowId } from '../contracts/workflow-id';
 import { blake3Hex } from '../hashing';
@@ -32,12 +35,40 @@ import { writeFileAtomic } from '../write-file-atomic';
 
 export { WORLDLOOP_VERSION };
 
+/** Where the workdirs of this worker's runs live (scratch: removed once a run has an outcome). */
+const runsDir = (cfg: Config): string => join(cfg.stateDir, 'runs');
+/** Whose Modal apps this worker uses: the CI lane's names in CI, else one person's on one branch. */
+export function modalAppOwner(cfg: Config): AppOwner {
+  if (cfg.ci) return { ci: true };
+  return { ci: false, user: cfg.modal.appUser ?? userInfo().username, branch: cfg.modal.appBranch ?? 'local' };
+}
+
+/**
+ * The worker's Modal adapter (issue 8), when Modal is configured: credentials resolve offline (environment
+ * or profile file). Without them the worker runs no `modal` runs, and Admit refuses them with a code.
+ */
+export function modalAdapterFor(cfg: Config, logger: Logger): ModalAdapterSetup | undefined {
+  try {
+    return createModalAdapterFromConfig(cfg.modal, {
+      appOwner: modalAppOwner(cfg),
+      ...(cfg.modal.pullSecret !== undefined ? { pullSecret: cfg.modal.pullSecret } : {}),
+      redact: (s) => defaultRedactor.redactString(s),
+      logger,
+    });
+  } catch (err) {
+    if (!(err instanceof WorldloopError)) throw err;
+    logger.info({ code: err.code }, 'Modal is not configured on this worker; --adapter modal runs are refused');
+    return undefined;
+  }
+}
+
 /** Builds every activity dependency once. */
 export async function buildActivityDeps(
   cfg: Config,
   client: Client,
   logger: Logger,
   metrics?: RunMetrics,
+  modal?: ModalAdapterSetup,
 ): Promise<ActivityDeps> {
   const registry = await loadRegistry(cfg.registryDir, { root: REPO_ROOT });
   const { world, ledger, leases } = openWorld(cfg);
@@ -79,11 +110,12 @@ export async function buildActivityDeps(
         logger,
         ...(cfg.egressNetwork ? { egressNetwork: cfg.egressNetwork } : {}),
       }),
+      ...(modal ? { modal: modal.adapter } : {}),
     },
     secretsFor,
     signer: signingKey.signer,
     processorConfigEnv: cfg.processorConfigEnv,
-    workdirFor: (executionId) => join(cfg.stateDir, 'runs', executionId),
+    workdirFor: (executionId) => join(runsDir(cfg), executionId),
     flights: {
       async isRunning(executionId) {
         try {
@@ -207,9 +239,10 @@ export async function startWorker(
   const served = await serveMetrics(cfg, logger);
   let deps: ActivityDeps, bundle: { code: string }, native: Awaited<ReturnType<typeof connectWorkerNativeConnection>>;
   let worker: Worker;
+  const modal = modalAdapterFor(cfg, logger);
   try {
     [deps, bundle, native] = await Promise.all([
-      buildActivityDeps(cfg, client, logger, served?.metrics),
+      buildActivityDeps(cfg, client, logger, served?.metrics, modal),
       workflowBundle(cfg, logger),
       connectWorkerNativeConnection(cfg),
     ]);
@@ -232,10 +265,13 @@ export async function startWorker(
       maxConcurrentActivityTaskExecutions: 32,
     });
   } catch (err) {
+    modal?.handle.client.close();
     await served?.server.close();
     throw err;
   }
   const done = worker.run();
+  // Workdirs a crashed worker left behind: removed once their run's workflow is closed (issue 12 part 3).
+  const sweeper = startWorkdirSweeper({ runsDir: runsDir(cfg), isRunning: deps.flights.isRunning, logger });
   return {
     worker,
     metrics: served,
@@ -243,7 +279,9 @@ export async function startWorker(
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
+      await sweeper.stop();
       await native.connection.close();
+      modal?.handle.client.close();
       await served?.server.close();
     },
   };

@@ -317,11 +317,50 @@ exit 3
     expect(await createEvents(args.execution_id, since)).toBe(1);
   });
 
-  it('throws ERR_ADAPTER_UNAVAILABLE (retryable) when the engine cannot be reached', async () => {
+  it('waits for an engine that does not answer (heartbeating), then throws ERR_ADAPTER_UNAVAILABLE (retryable)', async () => {
     const { default: Docker } = await import('dockerode');
-    const away = createDockerAdapter({ docker: new Docker({ socketPath: join(root, 'no-such-docker.sock') }) });
-    const err = await expectRejectCode(away.invoke(await argsFor('true')), 'ERR_ADAPTER_UNAVAILABLE');
+    const away = createDockerAdapter({
+      docker: new Docker({ socketPath: join(root, 'no-such-docker.sock') }),
+      engineWaitMs: 1_500,
+    });
+    const beats: unknown[] = [];
+    const started = Date.now();
+    const err = await expectRejectCode(
+      away.invoke(await argsFor('true'), { heartbeat: (d) => beats.push(d) }),
+      'ERR_ADAPTER_UNAVAILABLE',
+    );
     expect(err.spec.retryable).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_500);
+    expect(beats).toContainEqual({ phase: 'waiting_for_engine' });
+  });
+});
+
+describe('docker adapter: the engine stops the container (issue 13, dockerd restart)', () => {
+  it('a kill the adapter did not send → ERR_ENGINE_STOPPED (retryable), nothing recorded, the retry runs one fresh container', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const args = await argsFor(`sleep 3\n${WRITE_OUTPUTS}`);
+    const name = containerName(args.execution_id);
+    const pending = adapter.invoke(args);
+    await waitForContainer(name);
+    // What dockerd does to every container when it shuts down without --live-restore (after the stop
+    // timeout, since the processor is PID 1), and what `docker kill` by hand does.
+    await docker.getContainer(name).kill();
+    const err = await expectRejectCode(pending, 'ERR_ENGINE_STOPPED');
+    expect(err.spec.retryable).toBe(true);
+    expect(await containersNamed(name)).toEqual([]);
+    expect(existsSync(join(args.workdir, 'result.json'))).toBe(false);
+    const retry = await adapter.invoke(args);
+    expect(retry.envelope.status).toBe('success');
+    expect(retry.adopted).toBe(false);
+    expect(await createEvents(args.execution_id, since)).toBe(2);
+  });
+
+  it('the processor exiting 137 by itself stays its own failure (ERR_PROCESSOR_FAILED, recorded)', async () => {
+    const args = await argsFor('exit 137');
+    const out = await adapter.invoke(args);
+    expect(out.envelope.status).toBe('error');
+    if (out.envelope.status === 'error') expect(out.envelope.error.code).toBe('ERR_PROCESSOR_FAILED');
+    expect(existsSync(join(args.workdir, 'result.json'))).toBe(true);
   });
 });
 

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config';
 import { modalAppName } from '../../src/adapters/modal/app-name';
 import { createModalClient, type ModalClientHandle } from '../../src/adapters/modal/client';
 import { ModalControlPlane } from '../../src/adapters/modal/control-plane';
+import { deployProcessorApp } from '../../src/adapters/modal/deploy';
 import {
   FakeStatus,
   modalDescriptorSetPath,
@@ -104,6 +105,25 @@ describe('the Modal control plane through the real SDK and the fake', () => {
     const before = fake.calls.length;
     expect(await codeOf(plane.image(app, '127.0.0.1:5000/worldloop/text-stats:latest'))).toBe('ERR_IMAGE_UNPINNED');
     expect(fake.calls).toHaveLength(before);
+  });
+});
+
+describe('deployProcessorApp (for the deploy lane)', () => {
+  it('gets or creates the app by the naming rule and builds the pinned image in it', async () => {
+    fake = await startModalFake({ tokenId: TOKEN.MODAL_TOKEN_ID, tokenSecret: TOKEN.MODAL_TOKEN_SECRET });
+    const { client } = clientFor(fake.url);
+    const deployed = await deployProcessorApp(client, { ref: 'text/stats@1', image: DIGEST_REF, owner: { ci: true } });
+    expect(deployed).toMatchObject({ appName: 'text-stats-v1', appId: expect.stringMatching(/^ap-fake/) });
+    expect(deployed.imageId).toMatch(/^im-fake/);
+    expect(fake.calls.map((c) => c.method)).toEqual([
+      'AuthTokenGet',
+      'AppGetOrCreate',
+      'EnvironmentGetOrCreate',
+      'ImageGetOrCreate',
+    ]);
+    // Deploying again gives the same app (get-or-create by name).
+    const again = await deployProcessorApp(client, { ref: 'text/stats@1', image: DIGEST_REF, owner: { ci: true } });
+    expect(again.appId).toBe(deployed.appId);
   });
 });
 

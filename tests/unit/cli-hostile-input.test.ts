@@ -256,13 +256,21 @@ describe.concurrent('hash commands stop reading at a bound', () => {
 });
 
 describe.concurrent('run: refusals that need no worker (issue 13 item 5)', () => {
-  it('--adapter modal, which no worker of this build runs → ERR_USAGE, exit 2, at once', async () => {
+  it('--adapter modal with no Modal credentials at all → ERR_ADAPTER_AUTH, exit 2, at once, before any network call', async () => {
     const state = freshState();
+    // HOME is the test's own folder, so there is no ~/.modal.toml either.
     const r = await cli(['run', 'text/stats@1', '--inputs', '{"text":"x"}', '--adapter', 'modal'], { env: state.env });
+    expect(expectCodedRefusal(r)).toBe('ERR_ADAPTER_AUTH');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no Modal credentials/);
+    // Nothing connects (Temporal points at port 1 and would fail differently) and nothing is created.
+    expect(readdirSync(state.dir)).toEqual([]);
+  });
+  it('--adapter that no worker of this build runs → ERR_USAGE, exit 2, at once', async () => {
+    const state = freshState();
+    const r = await cli(['run', 'text/stats@1', '--inputs', '{"text":"x"}', '--adapter', 'lambda'], { env: state.env });
     expect(expectCodedRefusal(r)).toBe('ERR_USAGE');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--adapter "modal" is not available; this build's workers run: local/);
-    // Before: exit 1 after Admit's retries (~10 s). Now nothing connects and nothing is created.
     expect(readdirSync(state.dir)).toEqual([]);
   });
   it('CI=true with --mode real → ERR_CI_SAFETY, exit 1 (a policy refusal; ADR 0006), before anything', async () => {

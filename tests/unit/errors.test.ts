@@ -72,6 +72,7 @@ const PINNED = [
   'ERR_TOOLCHAIN',
   'ERR_CHARGE_MISMATCH',
   'ERR_INVARIANT',
+  'ERR_ENGINE_STOPPED',
   // Provenance and verify
   'ERR_SIGNING_KEY',
   'ERR_RECEIPT_MISMATCH',

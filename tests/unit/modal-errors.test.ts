@@ -45,6 +45,12 @@ describe('modalErrorCode', () => {
     expect(modalErrorCode(new NotFoundError('no such image'), 'image')).toBe('ERR_IMAGE_PULL');
   });
 
+  it('maps a processor secret Modal does not know to ERR_MISSING_SECRET (and only at the secret stage)', () => {
+    expect(modalErrorCode(new NotFoundError("Secret 'OPENAI_API_KEY' not found"), 'secret')).toBe('ERR_MISSING_SECRET');
+    expect(modalErrorCode(clientError(GRPC.NOT_FOUND), 'secret')).toBe('ERR_MISSING_SECRET');
+    expect(modalErrorCode(clientError(GRPC.NOT_FOUND), 'sandbox')).toBe('ERR_INTERNAL');
+  });
+
   it('calls an unexplained failure elsewhere ERR_INTERNAL, and keeps a code already given', () => {
     expect(modalErrorCode(clientError(GRPC.INVALID_ARGUMENT), 'sandbox')).toBe('ERR_INTERNAL');
     expect(modalErrorCode(new Error('boom'), 'app')).toBe('ERR_INTERNAL');

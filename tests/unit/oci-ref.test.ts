@@ -90,8 +90,8 @@ describe('the one image-reference parser', () => {
     expect(parseImageReference('ghcr.io/a//b')).toEqual({ ok: false, why: 'path component "" is not valid' });
   });
 
-  // The cases the Docker adapter's parsePinnedImage pins (tests/unit/adapters-docker.test.ts), so it can
-  // switch to this parser without a change in what it accepts.
+  // The cases the Docker adapter pinned when it had a parser of its own; it calls this one now, so what it
+  // accepts did not change (its boundary's refusals: tests/unit/adapters-docker.test.ts).
   it('parsePinnedImageRef accepts what the adapter accepts', () => {
     expect(parsePinnedImageRef(`ghcr.io/acme/worldloop/text-stats@${D}`)).toEqual({
       registry: 'ghcr.io',

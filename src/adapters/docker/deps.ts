@@ -23,6 +23,8 @@ export interface DockerAdapterDeps {
    * network: such runs then fail with ERR_ADAPTER_UNAVAILABLE until a network is created and named here.
    */
   egressNetwork?: string;
+  /** How long an attempt waits for an engine that does not answer (a dockerd restart); default 20 s. */
+  engineWaitMs?: number;
   /** Test hook: how long a retry waits for another attempt to finish preparing a created container. */
   preparedWaitMs?: number;
 }

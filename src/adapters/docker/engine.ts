@@ -3,18 +3,35 @@
 import type Dockerode from 'dockerode';
 import { WorldloopError } from '../../contracts/errors';
 import type { Platform } from '../../contracts/schemas';
-import { engineError, ignoreStatus, isUnreachable, messageOf, statusOf, withTimeout } from './engine-errors';
-import type { PinnedImage } from './image-ref';
+import { engineError, ignoreStatus, isUnreachable, messageOf, sleep, statusOf, withTimeout } from './engine-errors';
+import { formatImageRef, type PinnedImageRef } from '../../oci/image-ref';
 
 export type Inspect = Dockerode.ContainerInspectInfo;
 
-export async function ping(docker: Dockerode): Promise<void> {
-  try {
-    await withTimeout(docker.ping(), 5_000, 'ping');
-  } catch (err) {
-    throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `the Docker engine does not answer: ${messageOf(err)}`, {
-      cause: err,
-    });
+/**
+ * Waits up to `maxMs` for the engine to answer (a dockerd restarting takes seconds), calling `onWait` while
+ * it waits so the activity keeps heartbeating; then ERR_ADAPTER_UNAVAILABLE, which Temporal retries.
+ */
+export async function waitForEngine(
+  docker: Dockerode,
+  maxMs: number,
+  onWait: () => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const until = Date.now() + maxMs;
+  for (;;) {
+    try {
+      await withTimeout(docker.ping(), 5_000, 'ping');
+      return;
+    } catch (err) {
+      if (Date.now() >= until || signal?.aborted) {
+        throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `the Docker engine does not answer: ${messageOf(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    onWait();
+    await sleep(Math.min(1_000, Math.max(0, until - Date.now())));
   }
 }
 
@@ -46,24 +63,25 @@ function checkPlatform(ref: string, info: Dockerode.ImageInspectInfo, platform: 
 }
 
 /** The same digest served by `pullRegistry` when that differs from the image's own host. */
-export function mirrorRef(img: PinnedImage, pullRegistry: string | undefined): string | undefined {
-  return pullRegistry && pullRegistry !== img.host ? `${pullRegistry}/${img.path}@${img.digest}` : undefined;
+export function mirrorRef(img: PinnedImageRef, pullRegistry: string | undefined): string | undefined {
+  return pullRegistry && pullRegistry !== img.registry ? `${pullRegistry}/${img.path}@${img.digest}` : undefined;
 }
 
 /** Makes the pinned image present locally (pulling it by digest if needed) and returns the ref to run. */
 export async function ensureImage(
   docker: Dockerode,
-  img: PinnedImage,
+  img: PinnedImageRef,
   platform: Platform,
   pullRegistry: string | undefined,
   onPull: (ref: string) => void,
 ): Promise<string> {
   const mirror = mirrorRef(img, pullRegistry);
-  for (const ref of mirror ? [img.ref, mirror] : [img.ref]) {
+  const pinned = formatImageRef(img);
+  for (const ref of mirror ? [pinned, mirror] : [pinned]) {
     const info = await inspectImage(docker, ref);
     if (info) return checkPlatform(ref, info, platform);
   }
-  const pullRef = mirror ?? img.ref;
+  const pullRef = mirror ?? pinned;
   onPull(pullRef);
   try {
     const stream = await docker.pull(pullRef, { platform: `linux/${platform}` });

@@ -74,6 +74,39 @@ export function reportedFailureCode(stderrTail: string): ErrorCode | undefined {
   return undefined;
 }
 
+/** The run's own secret values first (longest first, so one value containing another goes whole), then `redact`. */
+export function redactRunSecrets(
+  text: string,
+  secrets: Record<string, string>,
+  redact?: (s: string) => string,
+): string {
+  let out = text;
+  const values = Object.values(secrets)
+    .filter((v) => v.length > 0)
+    .sort((x, y) => y.length - x.length);
+  for (const v of values) out = out.split(v).join('[REDACTED]');
+  return redact ? redact(out) : out;
+}
+
+/**
+ * A container killed with 137 after running at least its timeout was killed at its deadline — by another
+ * attempt, or one that died before recording it — not a processor that chose to exit 137.
+ */
+export function ranPastDeadline(
+  state: { ExitCode: number; OOMKilled: boolean; StartedAt: string; FinishedAt: string },
+  timeoutS: number,
+): boolean {
+  const started = Date.parse(state.StartedAt);
+  const finished = Date.parse(state.FinishedAt);
+  return (
+    state.ExitCode === 137 &&
+    !state.OOMKilled &&
+    Number.isFinite(started) &&
+    Number.isFinite(finished) &&
+    finished - started >= timeoutS * 1000
+  );
+}
+
 export function envelopeFor(f: TerminationFacts): Envelope {
   const tailSuffix = f.stderr_tail ? `; stderr tail:\n${f.stderr_tail}` : '';
   const error = (code: ErrorCode, message: string): Envelope => errorEnvelope(f.execution_id, code, message, f.meta);

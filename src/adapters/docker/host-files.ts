@@ -4,6 +4,7 @@
 //   <workdir>/out/            the only writable mount (/work/out), owned by the container user 65532
 //   <workdir>/prepared.json   which container the files above were prepared for
 //   <workdir>/result.json     the outcome, written before the container is removed; a retry returns it
+//   <workdir>/engine-lost.json the engine lost sight of the running container (engine-stop.ts)
 //   <workdir>/../secrets-<id> real mode only: 0700 folder of 0400 files, mounted read-only at /run/secrets
 //
 // The rest of /work is read-only inside the container, so a processor cannot forge result.json.
@@ -13,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { WorldloopError } from '../../contracts/errors';
 import type { InvokeArgs } from '../adapter';
+import type { ProcessorFileRead } from './envelope';
 import { writeFileAtomic } from '../../write-file-atomic';
 
 export const CONTAINER_UID = 65532;
@@ -25,6 +27,7 @@ export interface Layout {
   readonly config: string;
   readonly prepared: string;
   readonly result: string;
+  readonly engineLost: string;
   readonly secrets: string;
 }
 
@@ -37,6 +40,7 @@ export function layoutOf(args: Pick<InvokeArgs, 'workdir' | 'execution_id'>): La
     config: join(w, 'config.json'),
     prepared: join(w, 'prepared.json'),
     result: join(w, 'result.json'),
+    engineLost: join(w, 'engine-lost.json'),
     secrets: join(dirname(w), `secrets-${args.execution_id}`),
   };
 }
@@ -72,6 +76,16 @@ export async function readProcessorFile(path: string, maxBytes: number): Promise
     return buf.subarray(0, filled).toString('utf8');
   } finally {
     await fh.close();
+  }
+}
+
+/** A processor file for the envelope: its text, missing, or why it could not be read. */
+export async function readForEnvelope(path: string, maxBytes: number): Promise<ProcessorFileRead> {
+  try {
+    const text = await readProcessorFile(path, maxBytes);
+    return text === undefined ? { kind: 'missing' } : { kind: 'text', text };
+  } catch (err) {
+    return { kind: 'unreadable', reason: err instanceof Error ? err.message : String(err) };
   }
 }
 

@@ -16,4 +16,3 @@ export { HEARTBEAT_INTERVAL_MS, LABELS, TMPFS_OPTIONS, containerCreateOptions, c
 export type { AdapterLogger, DockerAdapterDeps } from './deps';
 export { costFromReceipt, envelopeFor, type ProcessorFileRead, type TerminationFacts } from './envelope';
 export { CONTAINER_UID, CONTAINER_USER } from './host-files';
-export { parsePinnedImage, type PinnedImage } from './image-ref';

@@ -26,6 +26,21 @@ export const ResultRecordSchema = z.strictObject({
 });
 export type ResultRecord = z.infer<typeof ResultRecordSchema>;
 
+/** The record of a run that never got a container (cancelled before start). */
+export function unstartedRecord(envelope: ResultRecord['envelope'], at: string): ResultRecord {
+  return {
+    result_schema: 'worldloop.docker-result/v1',
+    execution_id: envelope.execution_id,
+    container_id: null,
+    termination: 'cancelled',
+    exit_code: null,
+    started_at: at,
+    finished_at: at,
+    stderr_tail: '',
+    envelope,
+  };
+}
+
 export async function writeResultRecord(path: string, record: ResultRecord): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(record), { mode: 0o644 });
 }

@@ -11,7 +11,7 @@ import { LogTail } from '../log-tail';
 import { LABELS, containerCreateOptions, containerName, HEARTBEAT_INTERVAL_MS } from './container-spec';
 import type { DockerAdapterDeps } from './deps';
 import { adoptionMismatches, assertAdoptable } from './adoption';
-import { createContainer, ensureImage, inspectContainer, mirrorRef, ping, type Inspect } from './engine';
+import { createContainer, ensureImage, inspectContainer, mirrorRef, waitForEngine, type Inspect } from './engine';
 import {
   engineError,
   ignoreStatus,
@@ -22,12 +22,19 @@ import {
   statusOf,
   withTimeout,
 } from './engine-errors';
-import { costFromReceipt, envelopeFor, type ProcessorFileRead } from './envelope';
-import { layoutOf, prepareHostFiles, preparedFor, readProcessorFile, removeSecrets, type Layout } from './host-files';
-import { parsePinnedImage, type PinnedImage } from './image-ref';
+import { costFromReceipt, envelopeFor, ranPastDeadline, redactRunSecrets } from './envelope';
+import { KillWatch, clearEngineLostMark, markEngineLost, stoppedByEngine } from './engine-stop';
+import { layoutOf, prepareHostFiles, preparedFor, readForEnvelope, removeSecrets, type Layout } from './host-files';
+import { formatImageRef, parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
 import { checkOutputs, watchOutputs } from './output-watch';
 import { collectTail, followLogs } from './logs';
-import { readResultRecord, writeResultRecord, type ResultRecord, type Termination } from './result-record';
+import {
+  readResultRecord,
+  unstartedRecord,
+  writeResultRecord,
+  type ResultRecord,
+  type Termination,
+} from './result-record';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 
@@ -36,15 +43,8 @@ type WaitResult = { ok: true; status: number } | { ok: false; error: unknown };
 /** Bounds on what the adapter reads of files the processor wrote. */
 const MAX_RECEIPT_BYTES = 1024 * 1024;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
-
-async function readForEnvelope(path: string, maxBytes: number): Promise<ProcessorFileRead> {
-  try {
-    const text = await readProcessorFile(path, maxBytes);
-    return text === undefined ? { kind: 'missing' } : { kind: 'text', text };
-  } catch (err) {
-    return { kind: 'unreadable', reason: messageOf(err) };
-  }
-}
+/** How long an attempt waits for an engine that does not answer (a dockerd restart) before it gives up. */
+const ENGINE_WAIT_MS = 20_000;
 
 export class DockerRun {
   readonly #deps: DockerAdapterDeps;
@@ -52,7 +52,7 @@ export class DockerRun {
   readonly #raw: unknown;
   readonly #ctl: InvokeControl;
   #args!: InvokeArgs;
-  #image!: PinnedImage;
+  #image!: PinnedImageRef;
   #paths!: Layout;
   #name = '';
   /** Which output limit the container passed, once it has. */
@@ -67,20 +67,19 @@ export class DockerRun {
 
   async run(): Promise<InvokeOutcome> {
     this.#args = parseInvokeArgs(this.#raw);
-    this.#image = parsePinnedImage(this.#args.image);
-    if (this.#args.mode === 'mock' && Object.keys(this.#args.secrets).length > 0) {
-      throw new WorldloopError(
-        'ERR_SECRET_NOT_ALLOWED',
-        `mock mode never receives secrets, but ${Object.keys(this.#args.secrets).sort().join(', ')} were passed`,
-      );
-    }
+    this.#image = parsePinnedImageRef(this.#args.image);
     this.#paths = layoutOf(this.#args);
     this.#name = containerName(this.#args.execution_id);
 
     const recorded = await this.#readRecorded();
     if (recorded) return this.#replay(recorded);
 
-    await ping(this.#docker);
+    await waitForEngine(
+      this.#docker,
+      this.#deps.engineWaitMs ?? ENGINE_WAIT_MS,
+      () => this.#heartbeat({ phase: 'waiting_for_engine' }),
+      this.#ctl.signal,
+    );
     // Each pass either finishes the run or observes that the container vanished between two engine calls
     // (another attempt finalised it, or someone removed it); a few passes settle every such race.
     for (let pass = 0; pass < 5; pass++) {
@@ -155,10 +154,10 @@ export class DockerRun {
 
   /** The container's configuration against what this adapter creates: ERR_ADOPTION_REFUSED if it differs. */
   #checkAdoptable(info: Inspect, mode: 'throw' | 'test' = 'throw'): boolean {
-    const images = [this.#image.ref, mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
+    const images = [formatImageRef(this.#image), mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
       (r): r is string => r !== undefined,
     );
-    const expected = containerCreateOptions(this.#args, this.#image.ref, this.#deps.egressNetwork);
+    const expected = containerCreateOptions(this.#args, formatImageRef(this.#image), this.#deps.egressNetwork);
     if (mode === 'test') return adoptionMismatches(info, expected, images).length === 0;
     assertAdoptable(info, expected, images);
     return true;
@@ -258,19 +257,28 @@ export class DockerRun {
     const capture = new LifecycleCapture();
     const follow = followLogs(this.#docker, container, tail, capture.sink());
     let termination: Termination = 'exited';
+    let watch: KillWatch | undefined;
     if (current.State.Running || current.State.Paused || current.State.Restarting) {
+      watch = await KillWatch.start(this.#docker, info.Id, (signal) => {
+        void this.#markLost(info.Id, `the engine sent signal ${signal} to the container; worldloop did not`);
+      });
       try {
-        termination = await this.#waitForExit(container, current);
+        termination = await this.#waitForExit(container, current, watch);
       } catch (err) {
         follow.stop();
         throw err;
+      } finally {
+        watch.stop();
       }
     }
     const collected = await collectTail(container, follow, tail);
     // The processor's lifecycle lines for Execute to keep as the run's log (before the result is recorded,
     // so a replaying retry finds them); a failure here costs the log, never the run.
     await capture.save(this.#paths.workdir).catch(() => undefined);
-    const final = await inspectContainer(this.#docker, info.Id);
+    const final = await inspectContainer(this.#docker, info.Id).catch(async (err: unknown) => {
+      await this.#markLost(info.Id, `the engine stopped answering after the container exited: ${messageOf(err)}`);
+      throw err;
+    });
     if (!final) {
       // Another attempt supervising the same container recorded it first. Who created the container does
       // not change with who finalised it: the creator still reports adopted: false.
@@ -279,7 +287,9 @@ export class DockerRun {
     }
     // Another attempt (or one that died before recording it) killed the container at its deadline: that
     // is a timeout, not a processor that chose to exit 137.
-    if (termination === 'exited' && this.#looksTimedOut(final)) termination = 'timeout';
+    if (termination === 'exited' && ranPastDeadline(final.State, this.#args.runtime.timeout_s)) termination = 'timeout';
+    if (termination === 'exited' && (await stoppedByEngine(final, watch, this.#paths.engineLost)))
+      return this.#discardStopped(final);
     if (termination === 'exited') {
       // A processor that wrote past a limit and exited before the next poll is refused all the same.
       const over = await checkOutputs(this.#paths.out, this.#args.runtime.outputs);
@@ -297,19 +307,30 @@ export class DockerRun {
     }
   }
 
-  #looksTimedOut(info: Inspect): boolean {
-    const started = Date.parse(info.State.StartedAt);
-    const finished = Date.parse(info.State.FinishedAt);
-    return (
-      info.State.ExitCode === 137 &&
-      !info.State.OOMKilled &&
-      Number.isFinite(started) &&
-      Number.isFinite(finished) &&
-      finished - started >= this.#args.runtime.timeout_s * 1000
-    );
+  /** Writes the engine-lost mark at once (engine-stop.ts); a mark that cannot be written costs only the retry. */
+  #markLost(containerId: string, reason: string): Promise<void> {
+    return markEngineLost(this.#paths.engineLost, containerId, reason).catch(() => undefined);
   }
 
-  async #waitForExit(container: Dockerode.Container, info: Inspect): Promise<Termination> {
+  /**
+   * Removes the stopped container without recording an outcome, so the retry starts a fresh one: one
+   * container per execution at any time, and the processor's run counts only if it ends by itself.
+   */
+  async #discardStopped(final: Inspect): Promise<never> {
+    const detail = `container ${this.#name} exited ${final.State.ExitCode} after the engine stopped or lost it`;
+    this.#deps.logger?.warn({ execution_id: this.#args.execution_id, container: this.#name }, detail);
+    try {
+      await ignoreStatus(this.#docker.getContainer(final.Id).remove({ force: true }), 404);
+    } catch (err) {
+      // Still there: the mark stays, and the next attempt discards it again.
+      throw engineError(err, `remove ${this.#name}`);
+    }
+    await clearEngineLostMark(this.#paths.engineLost);
+    await removeSecrets(this.#paths);
+    throw new WorldloopError('ERR_ENGINE_STOPPED', `${detail}; retrying in a fresh container`);
+  }
+
+  async #waitForExit(container: Dockerode.Container, info: Inspect, kills: KillWatch): Promise<Termination> {
     const waited: Promise<WaitResult> = container.wait().then(
       (r: { StatusCode?: number }) => ({ ok: true as const, status: Number(r?.StatusCode ?? -1) }),
       (error: unknown) => ({ ok: false as const, error }),
@@ -347,10 +368,13 @@ export class DockerRun {
         }),
       ]);
       if (typeof reason === 'object') {
-        if (!reason.ok) throw engineError(reason.error, `wait ${this.#name}`);
-        return 'exited';
+        if (reason.ok) return 'exited';
+        const lost = engineError(reason.error, `wait ${this.#name}`);
+        if (lost.code === 'ERR_ADAPTER_UNAVAILABLE') await this.#markLost(info.Id, lost.detail);
+        throw lost;
       }
       if (reason === 'cancelled') this.#throwIfDetaching();
+      kills.expectOwnKill();
       try {
         await ignoreStatus(container.kill(), 404, 409);
       } catch (err) {
@@ -449,17 +473,7 @@ export class DockerRun {
   async #finishWithoutContainer(detail: string): Promise<InvokeOutcome> {
     const now = new Date().toISOString();
     const envelope = errorEnvelope(this.#args.execution_id, 'ERR_CANCELLED', detail, this.#meta(now, now, 0));
-    const record: ResultRecord = {
-      result_schema: 'worldloop.docker-result/v1',
-      execution_id: this.#args.execution_id,
-      container_id: null,
-      termination: 'cancelled',
-      exit_code: null,
-      started_at: now,
-      finished_at: now,
-      stderr_tail: '',
-      envelope,
-    };
+    const record = unstartedRecord(envelope, now);
     await mkdir(this.#paths.workdir, { recursive: true });
     await writeResultRecord(this.#paths.result, record);
     await removeSecrets(this.#paths);
@@ -467,13 +481,7 @@ export class DockerRun {
   }
 
   #redact(text: string): string {
-    let out = text;
-    // The run's own secret values first (longest first, so one value containing another goes whole).
-    const values = Object.values(this.#args.secrets)
-      .filter((v) => v.length > 0)
-      .sort((x, y) => y.length - x.length);
-    for (const v of values) out = out.split(v).join('[REDACTED]');
-    return this.#deps.redact ? this.#deps.redact(out) : out;
+    return redactRunSecrets(text, this.#args.secrets, this.#deps.redact);
   }
 
   #meta(started_at: string, finished_at: string, cost_micro: number): EnvelopeMeta {

@@ -5,7 +5,7 @@
 // The SDK surfaces gRPC failures as nice-grpc ClientErrors (a numeric `code` and the method `path`) and a
 // few conditions as its own classes; the stage says which step of a run failed, because the same status
 // means different things there (NOT_FOUND while building an image is a pull failure; elsewhere it is a bug).
-import { ResourceExhaustedError } from 'modal';
+import { NotFoundError, ResourceExhaustedError } from 'modal';
 import { WorldloopError, type ErrorCode } from '../../contracts/errors';
 
 /** The steps of a Modal run, in order. */
@@ -38,6 +38,8 @@ export function modalErrorCode(err: unknown, stage: ModalStage): ErrorCode {
   if (err instanceof WorldloopError) return err.code;
   if (err instanceof ResourceExhaustedError) return 'ERR_ADAPTER_QUOTA';
   const status = grpcStatusOf(err);
+  // A processor secret Modal does not hold under that name: the same refusal as a missing local secret.
+  if (stage === 'secret' && (err instanceof NotFoundError || status === GRPC.NOT_FOUND)) return 'ERR_MISSING_SECRET';
   switch (status) {
     case GRPC.UNAUTHENTICATED:
     case GRPC.PERMISSION_DENIED:

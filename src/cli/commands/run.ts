@@ -3,6 +3,7 @@
 // valid, so bad input is refused quickly and before anything is created.
 import type { Command } from 'commander';
 import { config } from '../../config';
+import { ERROR_CATALOGUE } from '../../contracts/errors';
 import { MICRO_PER_USD, type Envelope } from '../../contracts/schemas';
 import { EXIT_OK, action, exitCodeFor, printJson } from '../output';
 import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, buildRunRequest, type RunOptions } from '../run-request';
@@ -22,8 +23,10 @@ function printEnvelopeHuman(envelope: Envelope, link: string): void {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } else {
+    // The same code + explanation + action as every other coded failure (src/cli/output.ts).
+    const spec = ERROR_CATALOGUE[envelope.error.code];
     process.stderr.write(
-      `✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  history  ${link}\n`,
+      `✗ ${envelope.execution_id} failed: ${envelope.error.code}: ${envelope.error.message}\n  why: ${spec.explanation}\n  ${spec.action}\n  history  ${link}\n`,
     );
   }
 }
