@@ -272,6 +272,24 @@ export default tseslint.config(
     },
   },
   {
+    // provenance (statements, DSSE, signing keys, verify checks): contracts, hashing, world and the shared file
+    // utilities; adapters as types only (re-execution is handed an adapter). Never Temporal: the history facts
+    // come in as data (src/temporal/verify-history.ts), so the checks run the same in tests and in the CLI.
+    files: ['src/provenance/**/*.ts'],
+    rules: {
+      'no-restricted-imports': fence([
+        {
+          regex: '^\\.\\./(?!contracts(?:/|$)|hashing(?:/|$)|world(?:/|$)|write-file-atomic$)',
+          allowTypeImports: true,
+          message:
+            'src/provenance imports only src/contracts, src/hashing, src/world and src/write-file-atomic (types of others).',
+        },
+        temporalPackages('src/provenance never imports Temporal.'),
+        controlPlanePackages('src/provenance never imports the control plane.'),
+      ]),
+    },
+  },
+  {
     // activities: everything in src/, but never the workflow sandbox's package or the CLI.
     files: ['activities/**/*.ts'],
     rules: {

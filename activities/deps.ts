@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Adapter } from '../src/adapters/adapter';
 import type { AdapterName, Mode, Platform, RegistryEntry } from '../src/contracts';
 import type { RunMetrics } from '../src/metrics';
+import type { Signer } from '../src/provenance';
 import type { SecretResolver } from '../src/secrets';
 import type { Leases, Ledger, WorldStore } from '../src/world';
 
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   /** A host folder owned by one execution, stable across retries of Execute. */
   workdirFor(executionId: string): string;
   flights: FlightOwnerProbe;
+  /** Signs each settled run's attestation (docs/provenance.md); its keyid is recorded in envelope and statement. */
+  signer: Signer;
   logger: Logger;
   /** Prometheus metrics of this worker; absent when metrics are off (the phase wrapper feeds them). */
   metrics?: RunMetrics;

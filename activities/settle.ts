@@ -1,8 +1,9 @@
 // Settle: verify what the processor wrote, land it in the world, write outputs.json and the dual receipts,
 // charge the actual cost and release the leases (docs/architecture.md §2, §6). Every check runs before the first
 // write, so a refused run leaves nothing half written. After that, four steps — publish (outputs, index,
-// receipts), charge, release the leases, record the cache entry — each idempotent and each re-done by every
-// attempt: a receipt already landed means "publish is done", not "Settle is done" (issue 14 item 3).
+// receipts), charge, release the leases, record the cache entry, attest (settle-attestation.ts) — each idempotent
+// and each re-done by every attempt: a receipt already landed means "publish is done", not "Settle is done"
+// (issue 14 item 3).
 import {
   OutputsIndexSchema,
   RECEIPT_SCHEMA,
@@ -19,6 +20,7 @@ import { canonicalPath } from '../src/world';
 import { cacheRecordKey } from './cache';
 import type { ActivityDeps } from './deps';
 import { MAX_PROCESSOR_RECEIPT_BYTES, maxIndexBytes, verifyManifest, type StagingManifest } from './output-check';
+import { attestRun } from './settle-attestation';
 import type { AdmitResult, CacheRecord, SettleCachedInput, SettleInput } from './types';
 
 /** The envelope a receipt stands for; used for idempotent retries and for `worldloop show`. */
@@ -141,6 +143,17 @@ async function land(
   return receipt;
 }
 
+/** Every settled run — cache hits included — is attested once its receipt has landed. */
+function attest(deps: ActivityDeps, input: SettleInput | SettleCachedInput, receipt: Receipt): Promise<void> {
+  return attestRun(deps, {
+    execution_id: input.execution_id,
+    write_prefix: input.admitted.write_prefix,
+    plan: input.request.plan,
+    image: input.admitted.image,
+    receipt,
+  });
+}
+
 function fields(o: { blake3: string; sha256: string; size_bytes: number }) {
   return { blake3: o.blake3, sha256: o.sha256, size_bytes: o.size_bytes };
 }
@@ -156,6 +169,7 @@ export function makeSettle(deps: ActivityDeps) {
     const landed = await existingReceipt(deps, execution_id, admitted);
     if (landed) {
       await completeSettlement(deps, input, landed);
+      await attest(deps, input, landed);
       return envelopeFromReceipt(landed, prefix);
     }
 
@@ -188,8 +202,9 @@ export function makeSettle(deps: ActivityDeps) {
       cache: { key: admitted.cache_key, hit: false, source_execution_id: null },
     });
 
-    // 3–4. Money and leases, then the cache record others may re-use.
+    // 3–4. Money and leases, then the cache record others may re-use; 5. the signed attestation.
     await completeSettlement(deps, input, receipt);
+    await attest(deps, input, receipt);
     return envelopeFromReceipt(receipt, prefix);
   };
 }
@@ -199,7 +214,10 @@ export function makeSettleCached(deps: ActivityDeps) {
     const { execution_id, admitted, record, workflow, started_at } = input;
     // A cache-hit settlement holds no reservation and no lease: publishing is all there is to complete.
     const done = await existingReceipt(deps, execution_id, admitted);
-    if (done) return envelopeFromReceipt(done, admitted.write_prefix);
+    if (done) {
+      await attest(deps, input, done);
+      return envelopeFromReceipt(done, admitted.write_prefix);
+    }
     // Re-verify at settle time too: the record was checked in Admit, but blobs are what we hand out now.
     for (const o of record.outputs) await deps.world.readBlob(o.blake3);
     const outputs = record.outputs.map((o) => ({
@@ -231,6 +249,7 @@ export function makeSettleCached(deps: ActivityDeps) {
       worldloop_version: deps.version,
       cache: { key: admitted.cache_key, hit: true, source_execution_id: record.execution_id },
     });
+    await attest(deps, input, receipt);
     return envelopeFromReceipt(receipt, admitted.write_prefix);
   };
 }

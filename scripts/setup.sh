@@ -437,12 +437,21 @@ setup_modal_proto() {
   ok "Modal message definitions: $fds"
 }
 
-# ------------------------------------------------------------------------------- 7. scale-out test tools
+# ------------------------------------------------------------------------------- 8. scale-out test tools
 # MinIO (a test tool, AGPL, never shipped) for the S3 world-store suites in the unit lane; built once per
 # machine by go-tools.sh (minutes when cold).
 setup_scale_tools() {
   bash scripts/go-tools.sh minio || die "building MinIO failed; see the output above"
   ok "minio $(bash scripts/go-tools.sh --path minio)"
+}
+
+# ------------------------------------------------------------------------- 9. cosign (provenance check)
+# The independent verifier of run attestations (tests/integration/provenance-cosign.test.ts, docs/provenance.md):
+# github.com/sigstore/cosign/v3 at the version scripts/go-tools.sh pins, built once per machine.
+setup_cosign() {
+  local bin
+  bin="$(bash scripts/go-tools.sh --path cosign)" || die "building cosign failed; see the output above"
+  ok "cosign (cache) $bin"
 }
 
 setup_node
@@ -454,6 +463,7 @@ setup_binfmt
 setup_docker
 setup_registry
 setup_temporal
+setup_cosign
 setup_images
 setup_scale_tools
 setup_lanes_tools

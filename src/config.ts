@@ -24,6 +24,10 @@ const EnvSchema = z.object({
   WORLDLOOP_REGISTRY_DIR: z.string().min(1).optional(),
   WORLDLOOP_SECRETS_DIR: z.string().min(1).default('/run/secrets'),
   WORLDLOOP_SECRETS_ALLOW: z.string().min(1).optional(),
+  WORLDLOOP_SIGNING_KEY_SECRET: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,127}$/, 'expected a secret name (upper-case letters, digits and _)')
+    .optional(),
   WORLDLOOP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   WORLDLOOP_TEMPORAL_BIN: z.string().min(1).optional(),
   WORLDLOOP_TEMPORAL_PORT: port.default(7233),
@@ -120,6 +124,11 @@ export interface Config {
   readonly registryDir: string;
   readonly secretsDir: string;
   readonly secretsAllowFile: string;
+  /**
+   * The secret (by name, through the one resolver) holding the attestation signing key's PEM; unset, the key
+   * under `<stateDir>/keys/` is used (docs/provenance.md).
+   */
+  readonly signingKeySecret: string | undefined;
   readonly logLevel: z.infer<typeof EnvSchema>['WORLDLOOP_LOG_LEVEL'];
   readonly temporal: {
     /** Absent means the embedded default: a local dev server worldloop starts and reuses. */
@@ -203,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     registryDir: resolve(e.WORLDLOOP_REGISTRY_DIR ?? join(REPO_ROOT, 'registry')),
     secretsDir: resolve(e.WORLDLOOP_SECRETS_DIR),
     secretsAllowFile: resolve(e.WORLDLOOP_SECRETS_ALLOW ?? join(REPO_ROOT, 'secrets.allow.yaml')),
+    signingKeySecret: e.WORLDLOOP_SIGNING_KEY_SECRET,
     logLevel: e.WORLDLOOP_LOG_LEVEL,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -37,6 +37,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandModule>>> = {
   replay: () => import('./commands/replay'),
   secrets: () => import('./commands/secrets'),
   deploy: () => import('./commands/deploy'),
+  keys: () => import('./commands/keys'),
+  verify: () => import('./commands/verify'),
 };
 
 /** A command as the top-level help lists it. */

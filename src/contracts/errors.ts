@@ -465,6 +465,50 @@ export const ERROR_CATALOGUE = {
     'To fix: read the probe line in the output (processor, code, message), fix the deployment or the processor, and deploy again; the environment was not promoted.',
   ),
 
+  // Provenance: signed attestations, keys, `worldloop verify` (issue 11 parts 1–2; docs/provenance.md)
+  ERR_SIGNING_KEY: spec(
+    'runtime',
+    false,
+    'The attestation signing key is missing, unreadable, readable by other users, or not an Ed25519 private key in PKCS#8 PEM.',
+    'To fix: run `worldloop keys init` (a new key under the state folder, mode 0600), or set WORLDLOOP_SIGNING_KEY_SECRET to the name of the secret holding the PEM key; `chmod 600` a key file others can read.',
+  ),
+  ERR_RECEIPT_MISMATCH: spec(
+    'integrity',
+    false,
+    "The run's two receipt copies (<write prefix>receipt.json and execution/<id>/determinism.json) are not byte-identical, or one is missing.",
+    'To fix: nothing in the world is ever rewritten, so someone changed the store by hand; restore the state folder from backup and treat the run as unproven.',
+  ),
+  ERR_HISTORY_MISMATCH: spec(
+    'integrity',
+    false,
+    'The receipt disagrees with the Temporal history of the run (admitted image digest, inputs hash, cache key, workflow ids), or the history has no admitted run.',
+    'To fix: the receipt is not the record of this run; compare `worldloop show <id>` with the history in the Web UI and treat the outputs as unproven.',
+  ),
+  ERR_OUTPUT_TAMPERED: spec(
+    'integrity',
+    false,
+    'A stored output (or outputs.json) no longer hashes to the BLAKE3/SHA-256 digests its receipt and index record, or is missing.',
+    'To fix: the blob named in the message changed on disk; restore it from backup or re-run the processor, and do not trust the output meanwhile.',
+  ),
+  ERR_LEDGER_MISMATCH: spec(
+    'integrity',
+    false,
+    "The plan ledger's entries for the run do not match its receipt: no reservation, not charged, charged another amount, or reserved another amount than Admit decided.",
+    'To fix: compare `worldloop plan show <plan>` with the receipt; if the chain itself is intact this is a settlement bug, report it with the execution id.',
+  ),
+  ERR_ATTESTATION_INVALID: spec(
+    'integrity',
+    false,
+    "The run's attestation is missing, not a DSSE envelope of an in-toto SLSA Provenance v1 statement, not signed by the expected key, or its subjects do not match the stored outputs, outputs.json and receipt.",
+    'To fix: check you verify with the right public key (`worldloop keys show --public`); otherwise the attestation or an output was altered — treat the run as unproven.',
+  ),
+  ERR_NONDETERMINISTIC: spec(
+    'integrity',
+    false,
+    'Re-running the same image digest with the same inputs in a fresh container produced outputs that differ from the recorded ones (per file in the message).',
+    'To fix: make the processor deterministic (no clocks, randomness or unordered iteration in outputs), or mark it `deterministic: false` in its registry entry so its results are never cached.',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

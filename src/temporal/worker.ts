@@ -22,6 +22,7 @@ import {
   type MetricsAddress,
   type MetricsServer,
 } from '../metrics';
+import { workerSigningKey } from '../provenance';
 import { getEntry, hostPlatform, loadRegistry } from '../registry';
 import { ociClientFromConfig } from '../oci/client';
 import { createSecretResolver, loadAllowList } from '../secrets';
@@ -73,6 +74,26 @@ export async function buildActivityDeps(
   const docker = connectDocker(cfg);
   const allow = loadAllowList(cfg.secretsAllowFile);
   const resolvers = new Map<Mode, ReturnType<typeof createSecretResolver>>();
+  const secretsFor = (mode: Mode) => {
+    let resolver = resolvers.get(mode);
+    if (!resolver) {
+      resolver = createSecretResolver({
+        mode,
+        allow,
+        env: cfg.secretEnv,
+        secretsDir: cfg.secretsDir,
+        redactor: defaultRedactor,
+      });
+      resolvers.set(mode, resolver);
+    }
+    return resolver;
+  };
+  // The worker's own key, not a processor secret: read through the resolver by name when one is configured.
+  const signingKey = await workerSigningKey({
+    stateDir: cfg.stateDir,
+    secretName: cfg.signingKeySecret,
+    resolveSecret: (name) => secretsFor('real').resolve(name),
+  });
   return {
     ci: cfg.ci,
     version: WORLDLOOP_VERSION,
@@ -90,20 +111,8 @@ export async function buildActivityDeps(
       }),
       ...(modal ? { modal: modal.adapter } : {}),
     },
-    secretsFor(mode) {
-      let resolver = resolvers.get(mode);
-      if (!resolver) {
-        resolver = createSecretResolver({
-          mode,
-          allow,
-          env: cfg.secretEnv,
-          secretsDir: cfg.secretsDir,
-          redactor: defaultRedactor,
-        });
-        resolvers.set(mode, resolver);
-      }
-      return resolver;
-    },
+    secretsFor,
+    signer: signingKey.signer,
     processorConfigEnv: cfg.processorConfigEnv,
     workdirFor: (executionId) => join(runsDir(cfg), executionId),
     flights: {

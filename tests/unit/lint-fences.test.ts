@@ -56,6 +56,12 @@ const CASES: ReadonlyArray<readonly [string, string, Verdict]> = [
   ['src/registry/pin.ts', "import { buildAndPush } from '../build/build-push';", 'forbidden'],
   ['src/oci/client.ts', "import { loadRegistry } from '../registry';", 'forbidden'],
   ['src/oci/client.ts', "import { buildAndPush } from '../build';", 'forbidden'],
+  // provenance: contracts, hashing, world; adapters as types only; never Temporal
+  ['src/provenance/keys.ts', "import { writeFileAtomic } from '../write-file-atomic';", 'allowed'],
+  ['src/provenance/reexec.ts', "import type { Adapter } from '../adapters/adapter';", 'allowed'],
+  ['src/provenance/reexec.ts', "import { createDockerAdapter } from '../adapters';", 'forbidden'],
+  ['src/provenance/verify-run.ts', "import { runClient } from '../temporal/client';", 'forbidden'],
+  ['src/provenance/verify-run.ts', "import { Client } from '@temporalio/client';", 'forbidden'],
   // secrets, log, config: contracts (and each other)
   ['src/secrets/resolver.ts', "import { redact } from '../log/redactor';", 'allowed'],
   ['src/secrets/resolver.ts', "import { openWorld } from '../world';", 'forbidden'],

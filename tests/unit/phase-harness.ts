@@ -3,7 +3,7 @@
 // processor would — no Docker, no Temporal server (MockActivityEnvironment supplies the activity context).
 import type { Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   type SuccessEnvelope,
 } from '../../src/contracts';
 import { blake3Hex, inputsHash } from '../../src/hashing';
+import { ed25519Signer, keyIdOf } from '../../src/provenance';
 import { createSecretResolver } from '../../src/secrets';
 import { Leases, Ledger, LocalObjectStore, WorldStore, joinWorldPath } from '../../src/world';
 
@@ -142,6 +143,9 @@ export function registryEntry(over: Record<string, unknown> = {}): RegistryEntry
   });
 }
 
+/** One Ed25519 key for every phase environment of a test file (attestations are signed with it). */
+export const signingKey: KeyObject = generateKeyPairSync('ed25519').privateKey;
+
 export interface PhaseEnv {
   dir: string;
   objects: LocalObjectStore;
@@ -197,6 +201,7 @@ export async function phaseEnv(
     processorConfigEnv: {},
     workdirFor: (id) => join(dir, 'work', id),
     flights: { isRunning: async (id) => running.has(id) },
+    signer: ed25519Signer(signingKey, keyIdOf(createPublicKey(signingKey))),
     logger: pino({ level: 'silent' }),
   };
   return {

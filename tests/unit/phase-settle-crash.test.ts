@@ -1,9 +1,10 @@
-// Issue 14 item 3: Settle's tail (publish → charge → release the leases → record the cache entry) must
+// Issue 14 item 3: Settle's tail (publish → charge → release the leases → record the cache entry → attest) must
 // complete on retry whatever step the previous attempt died at. A wrapper around the real world store,
 // ledger and leases throws once at mutating call k (before or after doing it); the retry runs with the
 // plain dependencies, as a new attempt on another worker would.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { attestationPath } from '../../src/contracts/attestation';
 import { PLAN, admit, inActivity, phaseEnv, text, upToSettle, writeOutputs, type PhaseEnv } from './phase-harness';
 
 const MUTATIONS = {
@@ -82,9 +83,10 @@ async function settleSteps(): Promise<string[]> {
 const steps = await settleSteps();
 
 describe('a Settle retry completes what the crashed attempt left', () => {
-  it('the tail has the steps the contract names, publish first and the cache record last', () => {
-    expect(steps.slice(-3)).toEqual(['charge', 'releaseLeases', 'putJsonIfAbsent']);
-    expect(steps.filter((s) => s === 'bind')).toHaveLength(5); // two outputs, outputs.json, two receipts
+  it('the tail has the steps the contract names, publish first, then the cache record and the attestation', () => {
+    expect(steps.slice(-5)).toEqual(['charge', 'releaseLeases', 'putJsonIfAbsent', 'putBlob', 'bind']);
+    // two outputs, outputs.json, two receipts, the attestation
+    expect(steps.filter((s) => s === 'bind')).toHaveLength(6);
   });
 
   const cases = (['before', 'after'] as const).flatMap((when) => steps.map((name, i) => [i + 1, name, when] as const));
@@ -111,6 +113,7 @@ describe('a Settle retry completes what the crashed attempt left', () => {
       const { cache_key } = await admit(env, 'probe');
       expect(await env.world.getJson(`cache/${cache_key}`)).toMatchObject({ execution_id: 'e1', cost_micro: 7 });
       expect(envelope.outputs).toHaveLength(2);
+      expect(await env.world.stat(attestationPath('e1'))).toBeDefined();
     },
   );
 });
