@@ -58,6 +58,13 @@ function minimalInstance(schema: Record<string, unknown>): unknown {
       const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
       const out: Record<string, unknown> = {};
       for (const key of (schema.required ?? []) as string[]) out[key] = minimalInstance(props[key] ?? {});
+      // `minProperties` with nothing required (e.g. "exactly one of text or file"): the first declared
+      // properties, in order, until there are enough.
+      const least = typeof schema.minProperties === 'number' ? schema.minProperties : 0;
+      for (const key of Object.keys(props)) {
+        if (Object.keys(out).length >= least) break;
+        if (!(key in out)) out[key] = minimalInstance(props[key]!);
+      }
       return out;
     }
     case 'array': {

@@ -81,4 +81,15 @@ describe('fixedInputs', () => {
       }),
     ).toEqual({ model: 'hello', messages: [{ role: 'system', content: 'hello world' }] });
   });
+
+  it('meets minProperties with the first declared properties when nothing is required (text/stats: text or file)', () => {
+    const textOrFile = {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 1,
+      properties: { text: { type: 'string' }, file: { type: 'object', required: ['$world'] } },
+    };
+    expect(fixedInputs(textOrFile)).toEqual({ text: 'hello world' });
+    expect(fixedInputs({ ...textOrFile, minProperties: 0 })).toEqual({});
+  });
 });
