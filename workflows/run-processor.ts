@@ -10,7 +10,9 @@ import {
   CancelledFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -50,6 +52,23 @@ const retry = {
 
 const quick = proxyActivities<Activities>({ startToCloseTimeout: '60s', retry });
 
+/**
+ * Admit, the cache-hit Settle and Re-check as local activities (issue 10 part 3): they run inside the workflow
+ * task that needs them, without a round trip through the server's task queue each, and each still leaves its
+ * own marker in the history (activity type, attempt, result, and the summary below). They are short, read-mostly
+ * and idempotent; Reserve (it heartbeats while it waits), Execute (a retry adopts the container) and the miss
+ * path's Settle stay ordinary activities. Runs that began before this change replay on the old path.
+ */
+export const LOCAL_PHASES_PATCH = 'local-phases-v1';
+
+const localPhase = (summary: string) =>
+  proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry, summary });
+const local = {
+  admit: localPhase('Admit').admit,
+  settleCached: localPhase('Settle (cache hit)').settleCached,
+  recheck: localPhase('Re-check').recheck,
+};
+
 export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
   const info = workflowInfo();
   // The worker's codec refused the start payload's JSON text (a number a double cannot hold, ADR 0010).
@@ -82,12 +101,14 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     { key: SA_STATUS, value: 'running' },
   ]);
 
+  // Decided once, before the first command, so a replay of an older history takes the path it was recorded on.
+  const phases = patched(LOCAL_PHASES_PATCH) ? local : quick;
   let admitted: AdmitResult | undefined;
   let reserved = false;
   try {
     // The `{execution_id}` placeholder is expanded here, exactly once; adapters never expand it again.
     const write_prefix = expandWritePrefix(request.write_prefix, execution_id);
-    admitted = await quick.admit({ execution_id, request, write_prefix });
+    admitted = await phases.admit({ execution_id, request, write_prefix });
     done('admit');
     upsertSearchAttributes([
       { key: SA_INPUTS_HASH, value: admitted.inputs_hash.value },
@@ -113,7 +134,7 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
       state.cache_hit = true;
       upsertSearchAttributes([{ key: SA_CACHE_HIT, value: true }]);
       enter('settle');
-      envelope = await quick.settleCached({
+      envelope = await phases.settleCached({
         execution_id,
         request,
         admitted,
@@ -140,7 +161,7 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     }
 
     enter('recheck');
-    await quick.recheck({ execution_id, admitted, request, envelope });
+    await phases.recheck({ execution_id, admitted, request, envelope });
     done('recheck');
     state.phase = 'done';
     upsertSearchAttributes([{ key: SA_STATUS, value: 'succeeded' }]);

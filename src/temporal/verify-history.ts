@@ -1,21 +1,18 @@
 // The client-side reading of a run's Temporal history for `worldloop verify`: the start input (plan, inputs),
 // what Admit decided (its completed result) and whether the run settled from the cache. The history is the
 // audit trail (docs/architecture.md §2), so these are the facts a stored receipt is held against.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { AdmitResult } from '../../activities/types';
 import { WorldloopError } from '../contracts/errors';
 import { RunWorkflowInputSchema } from '../contracts/schemas';
 import type { AdmittedRunFacts } from '../provenance/run-facts';
 import { describeRun, runHandle } from './client';
-
-type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+import { phaseResult, phaseResults, type HistoryEvent } from './phase-results';
 
 function decode(payload: Payload | null | undefined): unknown {
   return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
 }
-
-const eventIdOf = (e: HistoryEvent): string => String(e.eventId ?? '');
 
 /** The facts of a finished run from its history events (pure, so it is unit-tested on recorded histories). */
 export function admittedFactsFromHistory(
@@ -28,19 +25,10 @@ export function admittedFactsFromHistory(
   if (!parsed.success) {
     throw new WorldloopError('ERR_HISTORY_MISMATCH', `${workflow.id} did not start with a run request`);
   }
-  const scheduled = new Map<string, string>();
-  let admitted: AdmitResult | undefined;
-  for (const e of events) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s) scheduled.set(eventIdOf(e), s.activityType?.name ?? '');
-    const done = e.activityTaskCompletedEventAttributes;
-    if (done && scheduled.get(String(done.scheduledEventId ?? '')) === 'admit') {
-      admitted = decode(done.result?.payloads?.[0]) as AdmitResult;
-    }
-  }
+  const phases = phaseResults(events);
+  const admitted = phaseResult<AdmitResult>(phases, 'admit');
   if (!admitted)
     throw new WorldloopError('ERR_HISTORY_MISMATCH', `the history of ${workflow.id} has no completed admit`);
-  const names = new Set(scheduled.values());
   const { request } = parsed.data;
   return {
     execution_id: executionId,
@@ -63,7 +51,7 @@ export function admittedFactsFromHistory(
       secret_names: admitted.secret_names,
       ...(admitted.config ? { config: admitted.config } : {}),
     },
-    cache_hit: names.has('settleCached') && !names.has('execute'),
+    cache_hit: phases.ran.has('settleCached') && !phases.ran.has('execute'),
   };
 }
 

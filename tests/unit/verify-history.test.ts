@@ -7,13 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config';
 import { admittedFactsFromHistory } from '../../src/temporal/verify-history';
 
-const events = (file: string) =>
+const recorded = (file: string) =>
   historyFromJSON(JSON.parse(readFileSync(join(REPO_ROOT, 'tests/replay/histories', file), 'utf8'))).events ?? [];
 const WF = { id: 'run/x', run_id: 'r' };
 
-describe('admittedFactsFromHistory', () => {
+// Runs recorded since the local-phases patch (Admit, cached Settle and Re-check as local-activity markers) and
+// runs recorded before it (ordinary activities) are read alike.
+describe.each(['', '.before-local-phases'])('admittedFactsFromHistory (histories%s)', (kind) => {
+  const events = (name: string) => recorded(`${name}${kind}.json`);
   it('a cache miss: the request, what Admit decided, cache_hit false', () => {
-    const facts = admittedFactsFromHistory('x', WF, events('text-stats-success.json'));
+    const facts = admittedFactsFromHistory('x', WF, events('text-stats-success'));
     expect(facts).toMatchObject({ processor_ref: 'text/stats@1', workflow: WF, cache_hit: false });
     expect(facts.plan).toMatch(/^[a-z0-9]/);
     expect(facts.inputs).toHaveProperty('text');
@@ -25,11 +28,11 @@ describe('admittedFactsFromHistory', () => {
   });
 
   it('a cache hit is recognised by settleCached in place of execute', () => {
-    expect(admittedFactsFromHistory('x', WF, events('text-stats-cache-hit.json')).cache_hit).toBe(true);
+    expect(admittedFactsFromHistory('x', WF, events('text-stats-cache-hit')).cache_hit).toBe(true);
   });
 
   it('a run refused in Admit has no admitted facts → ERR_HISTORY_MISMATCH', () => {
-    expect(() => admittedFactsFromHistory('x', WF, events('text-stats-bad-inputs.json'))).toThrow(
+    expect(() => admittedFactsFromHistory('x', WF, events('text-stats-bad-inputs'))).toThrow(
       /ERR_HISTORY_MISMATCH.*no completed admit/,
     );
   });

@@ -1,0 +1,127 @@
+// bench/workflow-ab.ts — does a change to the workflow code make the loop faster? Paired and interleaved, one run.
+//
+//   npx tsx bench/workflow-ab.ts [--baseline <git ref>]     (default main; BENCH_N=20 by default)
+//
+// Two workers in this process serve the same activities on two task queues: one with the workflow code of the
+// working tree (B), one with the workflow code of the baseline ref (A, extracted with `git archive` into a
+// temporary folder). Round by round, in alternating order, it runs text/stats@1 (mock) as a miss and then as a
+// cache hit on each, and prints p50/p95 of start → result and the paired difference B − A.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { REPO_ROOT, loadConfig } from '../src/config';
+import type { RunRequest } from '../src/contracts';
+import { defaultWritePrefix } from '../src/contracts/write-prefix';
+import { createLogger } from '../src/log';
+import { ensureOciRegistry } from '../src/oci/registry-server';
+import { runEnvelope, startRun } from '../src/temporal/client';
+import { ensureDevServer } from '../src/temporal/dev-server';
+import { exactNumbersCodec } from '../src/temporal/exact-numbers-codec';
+import { buildActivityDeps } from '../src/temporal/worker';
+import { openWorld } from '../src/world';
+import { preparedRegistryDir } from '../tests/integration/loop-harness';
+import { percentile } from './floor';
+
+const exec = promisify(execFile);
+const N = Number(process.env.BENCH_N ?? 20);
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE = baselineAt > 0 ? process.argv[baselineAt + 1]! : 'main';
+
+/** The baseline's sources in a temporary folder that resolves packages from this checkout's node_modules. */
+async function baselineTree(ref: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'wl-ab-'));
+  await exec('bash', ['-c', `git -C "${REPO_ROOT}" archive "${ref}" workflows activities src | tar -x -C "${dir}"`]);
+  await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+async function main(): Promise<void> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'wl-ab-state-'));
+  const base = loadConfig({ ...process.env, WORLDLOOP_STATE_DIR: stateDir, WORLDLOOP_LOG_LEVEL: 'error' });
+  const [dev] = await Promise.all([ensureDevServer(loadConfig(process.env)), ensureOciRegistry(base)]);
+  const cfg = loadConfig({
+    ...process.env,
+    WORLDLOOP_STATE_DIR: stateDir,
+    WORLDLOOP_REGISTRY_DIR: await preparedRegistryDir(),
+    TEMPORAL_ADDRESS: dev.address,
+    WORLDLOOP_LOG_LEVEL: 'error',
+  });
+  const tree = await baselineTree(BASELINE);
+  const connection = await NativeConnection.connect({ address: dev.address });
+  const client = new Client({ connection, namespace: cfg.temporal.namespace });
+  const logger = createLogger({ level: 'error' });
+  const activities = createActivities(await buildActivityDeps(cfg, client, logger));
+  const salt = `${Date.now()}`;
+  const variants = { A: join(tree, 'workflows', 'index.ts'), B: join(REPO_ROOT, 'workflows', 'index.ts') };
+  const workers = await Promise.all(
+    Object.entries(variants).map(async ([name, workflowsPath]) => {
+      const taskQueue = `wl-ab-${name}-${salt}`;
+      const worker = await Worker.create({
+        connection,
+        namespace: cfg.temporal.namespace,
+        taskQueue,
+        workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { ...silent } }),
+        dataConverter: { payloadCodecs: [exactNumbersCodec] },
+        activities,
+      });
+      return { name, taskQueue, worker, done: worker.run() };
+    }),
+  );
+  await openWorld(cfg).ledger.createPlan('default', 10_000_000);
+  const run = async (taskQueue: string, text: string) => {
+    const request: RunRequest = {
+      processor_ref: 'text/stats@1',
+      inputs: { text },
+      mode: 'mock',
+      plan: 'default',
+      adapter: 'local',
+      write_prefix: defaultWritePrefix('text/stats@1'),
+    };
+    const t0 = performance.now();
+    const envelope = await runEnvelope((await startRun(client, { taskQueue, request })).handle);
+    if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);
+    return performance.now() - t0;
+  };
+  const s: Record<string, number[]> = {};
+  const add = (k: string, v: number) => (s[k] ??= []).push(v);
+  try {
+    for (const w of workers) await run(w.taskQueue, `warm ${w.name} ${salt}`);
+    for (let i = 0; i < N; i++) {
+      process.stderr.write(`round ${i + 1}/${N}\r`);
+      const order = i % 2 === 0 ? workers : [...workers].reverse();
+      for (const w of order) {
+        const text = `ab ${w.name} ${salt} ${i}`;
+        add(`${w.name} miss`, await run(w.taskQueue, text));
+        add(`${w.name} cache hit`, await run(w.taskQueue, text));
+      }
+    }
+    const paired = (k: string) => s[`B ${k}`]!.map((v, i) => v - s[`A ${k}`]![i]!);
+    s['B − A miss, paired'] = paired('miss');
+    s['B − A cache hit, paired'] = paired('cache hit');
+    const load = (await exec('cat', ['/proc/loadavg'])).stdout.split(' ').slice(0, 3).join(' ');
+    const rows = [
+      `A = workflows at ${BASELINE}, B = working tree; N=${N}, Node ${process.version}, load average ${load}.`,
+      '',
+      '| measure | p50 | p95 |',
+      '|---|---:|---:|',
+      ...Object.entries(s).map(
+        ([k, v]) => `| ${k} | ${percentile(v, 50).toFixed(0)} ms | ${percentile(v, 95).toFixed(0)} ms |`,
+      ),
+    ];
+    process.stdout.write(`${rows.join('\n')}\n`);
+  } finally {
+    for (const w of workers) w.worker.shutdown();
+    await Promise.all(workers.map((w) => w.done));
+    await connection.close();
+    await rm(tree, { recursive: true, force: true });
+  }
+}
+
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+await main();
