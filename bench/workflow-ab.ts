@@ -1,17 +1,21 @@
-// bench/workflow-ab.ts — does a change to the workflow code make the loop faster? Paired and interleaved, one run.
+// bench/workflow-ab.ts — does a change to the loop's Temporal side make it faster? Paired and interleaved, one run.
 //
 //   npx tsx bench/workflow-ab.ts [--baseline <git ref>]     (default main; BENCH_N=20 by default)
+//   npx tsx bench/workflow-ab.ts --eager                     (eager workflow start against a queued start)
 //
-// Two workers in this process serve the same activities on two task queues: one with the workflow code of the
-// working tree (B), one with the workflow code of the baseline ref (A, extracted with `git archive` into a
-// temporary folder). Round by round, in alternating order, it runs text/stats@1 (mock) as a miss and then as a
-// cache hit on each, and prints p50/p95 of start → result and the paired difference B − A.
+// Two workers in this process serve the same activities on two task queues. By default one runs the workflow
+// code of the working tree (B) and one the workflow code of the baseline ref (A, extracted with `git archive`
+// into a temporary folder). With --eager both run the working tree's code, A started by a client on its own
+// gRPC connection (the first workflow task goes through the task queue), B by a client on the workers' native
+// connection asking for eager start (the task comes back in the start reply). Round by round, in alternating
+// order, it runs text/stats@1 (mock) as a miss and then as a cache hit on each, and prints p50/p95 of
+// start → result and the paired difference B − A.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { REPO_ROOT, loadConfig } from '../src/config';
@@ -31,6 +35,7 @@ const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 20);
 const baselineAt = process.argv.indexOf('--baseline');
 const BASELINE = baselineAt > 0 ? process.argv[baselineAt + 1]! : 'main';
+const EAGER = process.argv.includes('--eager');
 
 /** The baseline's sources in a temporary folder that resolves packages from this checkout's node_modules. */
 async function baselineTree(ref: string): Promise<string> {
@@ -54,12 +59,21 @@ async function main(): Promise<void> {
   const tree = await baselineTree(BASELINE);
   const connection = await NativeConnection.connect({ address: dev.address });
   const client = new Client({ connection, namespace: cfg.temporal.namespace });
+  const queued = new Client({ connection: await Connection.connect({ address: dev.address }) });
   const logger = createLogger({ level: 'error' });
   const activities = createActivities(await buildActivityDeps(cfg, client, logger));
   const salt = `${Date.now()}`;
-  const variants = { A: join(tree, 'workflows', 'index.ts'), B: join(REPO_ROOT, 'workflows', 'index.ts') };
+  const current = join(REPO_ROOT, 'workflows', 'index.ts');
+  const variants = {
+    A: {
+      workflowsPath: EAGER ? current : join(tree, 'workflows', 'index.ts'),
+      client: EAGER ? queued : client,
+      eager: false,
+    },
+    B: { workflowsPath: current, client, eager: EAGER },
+  };
   const workers = await Promise.all(
-    Object.entries(variants).map(async ([name, workflowsPath]) => {
+    Object.entries(variants).map(async ([name, { workflowsPath, client, eager }]) => {
       const taskQueue = `wl-ab-${name}-${salt}`;
       const worker = await Worker.create({
         connection,
@@ -69,11 +83,11 @@ async function main(): Promise<void> {
         dataConverter: { payloadCodecs: [exactNumbersCodec] },
         activities,
       });
-      return { name, taskQueue, worker, done: worker.run() };
+      return { name, taskQueue, client, eager, worker, done: worker.run() };
     }),
   );
   await openWorld(cfg).ledger.createPlan('default', 10_000_000);
-  const run = async (taskQueue: string, text: string) => {
+  const run = async ({ taskQueue, client, eager }: (typeof workers)[number], text: string) => {
     const request: RunRequest = {
       processor_ref: 'text/stats@1',
       inputs: { text },
@@ -83,21 +97,21 @@ async function main(): Promise<void> {
       write_prefix: defaultWritePrefix('text/stats@1'),
     };
     const t0 = performance.now();
-    const envelope = await runEnvelope((await startRun(client, { taskQueue, request })).handle);
+    const envelope = await runEnvelope((await startRun(client, { taskQueue, request, eager })).handle);
     if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);
     return performance.now() - t0;
   };
   const s: Record<string, number[]> = {};
   const add = (k: string, v: number) => (s[k] ??= []).push(v);
   try {
-    for (const w of workers) await run(w.taskQueue, `warm ${w.name} ${salt}`);
+    for (const w of workers) await run(w, `warm ${w.name} ${salt}`);
     for (let i = 0; i < N; i++) {
       process.stderr.write(`round ${i + 1}/${N}\r`);
       const order = i % 2 === 0 ? workers : [...workers].reverse();
       for (const w of order) {
         const text = `ab ${w.name} ${salt} ${i}`;
-        add(`${w.name} miss`, await run(w.taskQueue, text));
-        add(`${w.name} cache hit`, await run(w.taskQueue, text));
+        add(`${w.name} miss`, await run(w, text));
+        add(`${w.name} cache hit`, await run(w, text));
       }
     }
     const paired = (k: string) => s[`B ${k}`]!.map((v, i) => v - s[`A ${k}`]![i]!);
@@ -105,7 +119,7 @@ async function main(): Promise<void> {
     s['B − A cache hit, paired'] = paired('cache hit');
     const load = (await exec('cat', ['/proc/loadavg'])).stdout.split(' ').slice(0, 3).join(' ');
     const rows = [
-      `A = workflows at ${BASELINE}, B = working tree; N=${N}, Node ${process.version}, load average ${load}.`,
+      `${EAGER ? 'A = queued start, B = eager start (working tree)' : `A = workflows at ${BASELINE}, B = working tree`}; N=${N}, Node ${process.version}, load average ${load}.`,
       '',
       '| measure | p50 | p95 |',
       '|---|---:|---:|',
@@ -118,6 +132,7 @@ async function main(): Promise<void> {
     for (const w of workers) w.worker.shutdown();
     await Promise.all(workers.map((w) => w.done));
     await connection.close();
+    await queued.connection.close();
     await rm(tree, { recursive: true, force: true });
   }
 }

@@ -37,13 +37,16 @@ export interface StartedRun {
  */
 export async function startRun(
   client: Client,
-  opts: { taskQueue: string; request: RunRequest; executionId?: string },
+  opts: { taskQueue: string; request: RunRequest; executionId?: string; eager?: boolean },
 ): Promise<StartedRun> {
   const execution_id = opts.executionId ?? uuidv7();
   const handle = await client.workflow.start(runProcessor, {
     taskQueue: opts.taskQueue,
     workflowId: runWorkflowId(execution_id),
     args: [{ execution_id, request: opts.request }],
+    // Eager start (only with a client on a worker's own native connection, RunningWorker.client; the SDK refuses
+    // it on any other): the server may hand the first workflow task to that worker in its reply, not a poll.
+    ...(opts.eager ? { requestEagerStart: true } : {}),
   });
   return { execution_id, handle };
 }

@@ -17,7 +17,7 @@ async function serve(socket: Socket, line: string, ctx: FrontDoorContext): Promi
   const send = (msg: FrontDoorMessage) => socket.writable && socket.write(`${JSON.stringify(msg)}\n`);
   const body = JSON.parse(line) as Partial<FrontDoorRequest>;
   const request = RunRequestSchema.parse(body.request);
-  const { execution_id, handle } = await startRun(ctx.client, { taskQueue: ctx.taskQueue, request });
+  const { execution_id, handle } = await startRun(ctx.client, { taskQueue: ctx.taskQueue, request, eager: true });
   send({
     type: 'started',
     execution_id,
@@ -39,6 +39,7 @@ async function serve(socket: Socket, line: string, ctx: FrontDoorContext): Promi
 }
 
 interface FrontDoorContext {
+  /** The worker's own client (RunningWorker.client), so runs start eagerly on this worker. */
   readonly client: Client;
   readonly temporal: TemporalConnection;
   readonly taskQueue: string;

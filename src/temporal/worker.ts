@@ -178,6 +178,11 @@ async function serveMetrics(cfg: Config, logger: Logger): Promise<RunningWorker[
 
 export interface RunningWorker {
   worker: Worker;
+  /**
+   * A client on the worker's own native connection: a run it starts on this task queue may be handed to this
+   * worker in the start response (eager workflow start) instead of going through a task queue poll.
+   */
+  client: Client;
   /** The Prometheus endpoint(s), when metrics are on and the port was free. */
   metrics?: { metrics: RunMetrics; server: MetricsServer; sdkAddress: string | undefined };
   /** Resolves when the worker has stopped. */
@@ -234,6 +239,7 @@ export async function startWorker(
   const sweeper = startWorkdirSweeper({ runsDir: runsDir(cfg), isRunning: deps.flights.isRunning, logger });
   return {
     worker,
+    client: new Client({ connection: native.connection, namespace: temporal.namespace }),
     metrics: served,
     done,
     async shutdown() {

@@ -7,10 +7,9 @@ import { EXIT_OK, action } from '../output';
 
 export async function workerCommand(opts: { readyFile?: string; socket?: string } = {}): Promise<number> {
   const cfg = config();
-  const [{ connectTemporal }, { startWorker }, { runClient }, { openFrontDoor }, { createLogger }] = await Promise.all([
+  const [{ connectTemporal }, { startWorker }, { openFrontDoor }, { createLogger }] = await Promise.all([
     import('../../temporal/connection'),
     import('../../temporal/worker'),
-    import('../../temporal/client'),
     import('../../temporal/front-door'),
     import('../../log'),
   ]);
@@ -19,7 +18,7 @@ export async function workerCommand(opts: { readyFile?: string; socket?: string 
   // The resident worker also takes runs from `worldloop run` on its socket (src/temporal/front-door.ts).
   const frontDoor = opts.socket
     ? await openFrontDoor(opts.socket, {
-        client: runClient(temporal),
+        client: running.client,
         temporal,
         taskQueue: cfg.temporal.taskQueue,
         logger: createLogger({ level: cfg.logLevel }),
