@@ -2,12 +2,15 @@
 //
 //   npx tsx bench/workflow-ab.ts [--baseline <git ref>]     (default main; BENCH_N=20 by default)
 //   npx tsx bench/workflow-ab.ts --eager                     (eager workflow start against a queued start)
+//   npx tsx bench/workflow-ab.ts --eager-activities          (activity tasks in the workflow task's reply)
 //
 // Two workers in this process serve the same activities on two task queues. By default one runs the workflow
 // code of the working tree (B) and one the workflow code of the baseline ref (A, extracted with `git archive`
 // into a temporary folder). With --eager both run the working tree's code, A started by a client on its own
 // gRPC connection (the first workflow task goes through the task queue), B by a client on the workers' native
-// connection asking for eager start (the task comes back in the start reply). Round by round, in alternating
+// connection asking for eager start (the task comes back in the start reply). With --eager-activities both start
+// eagerly and A's worker reserves no slot for eager activity dispatch (the server must enable it:
+// system.enableActivityEagerExecution; TEMPORAL_ADDRESS picks a server other than the dev server). Round by round, in alternating
 // order, it runs text/stats@1 (mock) as a miss and then as a cache hit on each, and prints p50/p95 of
 // start → result and the paired difference B − A.
 import { execFile } from 'node:child_process';
@@ -24,7 +27,7 @@ import { defaultWritePrefix } from '../src/contracts/write-prefix';
 import { createLogger } from '../src/log';
 import { ensureOciRegistry } from '../src/oci/registry-server';
 import { runEnvelope, startRun } from '../src/temporal/client';
-import { ensureDevServer } from '../src/temporal/dev-server';
+import { resolveTemporalTarget } from '../src/temporal/connection';
 import { exactNumbersCodec } from '../src/temporal/exact-numbers-codec';
 import { buildActivityDeps } from '../src/temporal/worker';
 import { openWorld } from '../src/world';
@@ -35,7 +38,8 @@ const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 20);
 const baselineAt = process.argv.indexOf('--baseline');
 const BASELINE = baselineAt > 0 ? process.argv[baselineAt + 1]! : 'main';
-const EAGER = process.argv.includes('--eager');
+const EAGER_ACTIVITIES = process.argv.includes('--eager-activities');
+const EAGER = EAGER_ACTIVITIES || process.argv.includes('--eager');
 
 /** The baseline's sources in a temporary folder that resolves packages from this checkout's node_modules. */
 async function baselineTree(ref: string): Promise<string> {
@@ -48,7 +52,7 @@ async function baselineTree(ref: string): Promise<string> {
 async function main(): Promise<void> {
   const stateDir = await mkdtemp(join(tmpdir(), 'wl-ab-state-'));
   const base = loadConfig({ ...process.env, WORLDLOOP_STATE_DIR: stateDir, WORLDLOOP_LOG_LEVEL: 'error' });
-  const [dev] = await Promise.all([ensureDevServer(loadConfig(process.env)), ensureOciRegistry(base)]);
+  const [dev] = await Promise.all([resolveTemporalTarget(loadConfig(process.env)), ensureOciRegistry(base)]);
   const cfg = loadConfig({
     ...process.env,
     WORLDLOOP_STATE_DIR: stateDir,
@@ -67,13 +71,14 @@ async function main(): Promise<void> {
   const variants = {
     A: {
       workflowsPath: EAGER ? current : join(tree, 'workflows', 'index.ts'),
-      client: EAGER ? queued : client,
-      eager: false,
+      client: EAGER && !EAGER_ACTIVITIES ? queued : client,
+      eager: EAGER_ACTIVITIES,
+      eagerActivities: !EAGER_ACTIVITIES,
     },
-    B: { workflowsPath: current, client, eager: EAGER },
+    B: { workflowsPath: current, client, eager: EAGER, eagerActivities: true },
   };
   const workers = await Promise.all(
-    Object.entries(variants).map(async ([name, { workflowsPath, client, eager }]) => {
+    Object.entries(variants).map(async ([name, { workflowsPath, client, eager, eagerActivities }]) => {
       const taskQueue = `wl-ab-${name}-${salt}`;
       const worker = await Worker.create({
         connection,
@@ -82,6 +87,7 @@ async function main(): Promise<void> {
         workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { ...silent } }),
         dataConverter: { payloadCodecs: [exactNumbersCodec] },
         activities,
+        ...(eagerActivities ? {} : { maxEagerActivityReservationsPerWorkflowTask: 0 }),
       });
       return { name, taskQueue, client, eager, worker, done: worker.run() };
     }),
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
     s['B − A cache hit, paired'] = paired('cache hit');
     const load = (await exec('cat', ['/proc/loadavg'])).stdout.split(' ').slice(0, 3).join(' ');
     const rows = [
-      `${EAGER ? 'A = queued start, B = eager start (working tree)' : `A = workflows at ${BASELINE}, B = working tree`}; N=${N}, Node ${process.version}, load average ${load}.`,
+      `${EAGER_ACTIVITIES ? 'A = no eager activities, B = eager activities' : EAGER ? 'A = queued start, B = eager start (working tree)' : `A = workflows at ${BASELINE}, B = working tree`}; N=${N}, Node ${process.version}, load average ${load}.`,
       '',
       '| measure | p50 | p95 |',
       '|---|---:|---:|',
