@@ -16,7 +16,7 @@ import type { WorldloopError } from '../../src/contracts/errors';
 import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import { devServerPaths, ensureDevServer, pidAlive, probeTemporal, stopDevServer } from '../../src/temporal/dev-server';
-import { freePort } from './free-port';
+import { freePort, freePorts } from './free-port';
 
 const execFileAsync = promisify(execFile);
 const PROBE_ID = 'devserver-test/persistence';
@@ -41,7 +41,7 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'wl-devserver-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
+  const [port, uiPort] = await freePorts(2);
   env = {
     ...process.env,
     WORLDLOOP_STATE_DIR: stateDir,
