@@ -14,8 +14,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT, config, loadConfig } from '../src/config';
-import type { RunRequest } from '../src/contracts';
-import { defaultWritePrefix } from '../src/contracts/write-prefix';
 import { getEntry, loadRegistry, pinnedImage } from '../src/registry';
 import { ensureOciRegistry } from '../src/oci/registry-server';
 import { runEnvelope, startRun } from '../src/temporal/client';
@@ -23,6 +21,7 @@ import { ensureDevServer } from '../src/temporal/dev-server';
 import { stopResidentWorker } from '../src/temporal/resident-worker';
 import { preparedRegistryDir, startLoopHarness } from '../tests/integration/loop-harness';
 import { bareRun, percentile } from './floor';
+import { statsRequest } from './stats-request';
 
 const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 20);
@@ -72,14 +71,7 @@ async function main(): Promise<void> {
   // connection with eager start, as the resident worker starts the runs the CLI hands it.
   const h = await startLoopHarness({ temporalAddress: dev.address, uiUrl: dev.uiUrl });
   const inProcess = async (text: string) => {
-    const request: RunRequest = {
-      processor_ref: 'text/stats@1',
-      inputs: { text },
-      mode: 'mock',
-      plan: 'default',
-      adapter: 'local',
-      write_prefix: defaultWritePrefix('text/stats@1'),
-    };
+    const request = statsRequest(text);
     const { handle } = await startRun(h.worker!.client, { taskQueue: h.cfg.temporal.taskQueue, request, eager: true });
     const envelope = await runEnvelope(handle);
     if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);

@@ -22,8 +22,6 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { REPO_ROOT, loadConfig } from '../src/config';
-import type { RunRequest } from '../src/contracts';
-import { defaultWritePrefix } from '../src/contracts/write-prefix';
 import { createLogger } from '../src/log';
 import { ensureOciRegistry } from '../src/oci/registry-server';
 import { runEnvelope, startRun } from '../src/temporal/client';
@@ -33,6 +31,7 @@ import { buildActivityDeps } from '../src/temporal/worker';
 import { openWorld } from '../src/world';
 import { preparedRegistryDir } from '../tests/integration/loop-harness';
 import { percentile } from './floor';
+import { statsRequest } from './stats-request';
 
 const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 20);
@@ -94,14 +93,7 @@ async function main(): Promise<void> {
   );
   await openWorld(cfg).ledger.createPlan('default', 10_000_000);
   const run = async ({ taskQueue, client, eager }: (typeof workers)[number], text: string) => {
-    const request: RunRequest = {
-      processor_ref: 'text/stats@1',
-      inputs: { text },
-      mode: 'mock',
-      plan: 'default',
-      adapter: 'local',
-      write_prefix: defaultWritePrefix('text/stats@1'),
-    };
+    const request = statsRequest(text);
     const t0 = performance.now();
     const envelope = await runEnvelope((await startRun(client, { taskQueue, request, eager })).handle);
     if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);
