@@ -38,6 +38,8 @@ export function scaleEnv(stateDir: string, taskQueue: string): NodeJS.ProcessEnv
     WORLDLOOP_TASK_QUEUE: taskQueue,
     WORLDLOOP_METRICS_ADDR: 'off',
     WORLDLOOP_LOG_LEVEL: 'warn',
+    // Three workers share 2 cores here: a few containers each, so timeouts come from the faults, not overload.
+    WORLDLOOP_WORKER_ACTIVITIES: '3',
   };
 }
 
