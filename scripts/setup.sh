@@ -440,9 +440,22 @@ setup_modal_proto() {
 # ------------------------------------------------------------------------------- 8. scale-out test tools
 # MinIO (a test tool, AGPL, never shipped) for the S3 world-store suites in the unit lane; built once per
 # machine by go-tools.sh (minutes when cold).
+# The scale lane (npm run test:scale, not in CI) also needs a Temporal cluster: Temporal server 1.29.1 and its
+# SQL tool (Go modules, cached per machine) on Debian's PostgreSQL, which scripts/cluster.sh runs as a private
+# instance (the package's own cluster is never used).
 setup_scale_tools() {
-  bash scripts/go-tools.sh minio || die "building MinIO failed; see the output above"
+  bash scripts/go-tools.sh minio temporal-server temporal-sql-tool || die "building the scale-out tools failed; see the output above"
   ok "minio $(bash scripts/go-tools.sh --path minio)"
+  if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    if [ "$(id -u)" = 0 ] && is_debian; then
+      say "apt-get install postgresql (scale lane)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >>"$LOG_DIR/apt.log" 2>&1 ||
+        die "apt-get install postgresql failed; full log: $LOG_DIR/apt.log"
+    else
+      warn "no PostgreSQL server binaries (Debian: apt-get install postgresql); only npm run test:scale needs them"
+    fi
+  fi
+  ok "scale lane: temporal-server $(bash scripts/go-tools.sh --path temporal-server), PostgreSQL $(compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -n1)"
 }
 
 # ------------------------------------------------------------------------- 9. cosign (provenance check)

@@ -20,18 +20,26 @@ import { openWorld, type World } from '../../src/world';
 
 export const scale = (): ReturnType<typeof inject<'worldloopScale'>> => inject('worldloopScale');
 
+/** Where a process finds the cluster and the world: the lane's own unless a test brings its own. */
+export interface Endpoints {
+  temporalAddress?: string;
+  s3?: ScaleS3;
+}
+type ScaleS3 = ReturnType<typeof scale>['s3'];
+
 /** The environment of a worldloop process on the cluster with the world on S3. */
-export function scaleEnv(stateDir: string, taskQueue: string): NodeJS.ProcessEnv {
+export function scaleEnv(stateDir: string, taskQueue: string, over: Endpoints = {}): NodeJS.ProcessEnv {
   const s = scale();
+  const s3 = over.s3 ?? s.s3;
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    TEMPORAL_ADDRESS: s.temporalAddress,
-    WORLDLOOP_WORLD_URL: `s3://${s.s3.bucket}/${taskQueue}`,
-    AWS_ENDPOINT_URL_S3: s.s3.endpoint,
-    AWS_ACCESS_KEY_ID: s.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s.s3.secretAccessKey,
-    AWS_REGION: s.s3.region,
+    TEMPORAL_ADDRESS: over.temporalAddress ?? s.temporalAddress,
+    WORLDLOOP_WORLD_URL: `s3://${s3.bucket}/${taskQueue}`,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_REGION: s3.region,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     WORLDLOOP_STATE_DIR: stateDir,
     WORLDLOOP_REGISTRY_DIR: s.registryDir,
@@ -50,12 +58,12 @@ export interface NsWorker {
   kill(signal: NodeJS.Signals): void;
 }
 
-export async function startWorkerOnHost(host: number, taskQueue: string): Promise<NsWorker> {
+export async function startWorkerOnHost(host: number, taskQueue: string, over: Endpoints = {}): Promise<NsWorker> {
   const { netns } = scale().hosts[host]!;
   const stateDir = await mkdtemp(join(tmpdir(), `wl-${netns}-`));
   const child = spawn('ip', ['netns', 'exec', netns, process.execPath, 'bin/worldloop.js', 'worker'], {
     cwd: REPO_ROOT,
-    env: scaleEnv(stateDir, taskQueue),
+    env: scaleEnv(stateDir, taskQueue, over),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr?.resume();
@@ -76,8 +84,8 @@ export interface ScaleClient {
   close(): Promise<void>;
 }
 
-export async function scaleClient(taskQueue = `wl-scale-${uuidv7()}`): Promise<ScaleClient> {
-  const cfg = loadConfig(scaleEnv(await mkdtemp(join(tmpdir(), 'wl-scale-client-')), taskQueue));
+export async function scaleClient(taskQueue = `wl-scale-${uuidv7()}`, over: Endpoints = {}): Promise<ScaleClient> {
+  const cfg = loadConfig(scaleEnv(await mkdtemp(join(tmpdir(), 'wl-scale-client-')), taskQueue, over));
   const temporal = await connectTemporal(cfg);
   const client = runClient(temporal);
   const world = openWorld(cfg);
@@ -169,5 +177,9 @@ export async function checkExactlyOnce(
   const ours = new Set(runs.map((r) => r.execution_id));
   const orphaned = active.filter((l) => ours.has(l.execution_id));
   if (orphaned.length > 0) throw new Error(`orphaned leases: ${orphaned.map((l) => l.execution_id).join(', ')}`);
+  // Execute keeps an execution's container until its outcome is recorded, then removes it: none may be left.
+  const left = await new Docker().listContainers({ all: true, filters: { label: ['worldloop.execution_id'] } });
+  const leftover = left.filter((k) => ours.has(k.Labels['worldloop.execution_id'] ?? ''));
+  if (leftover.length > 0) throw new Error(`containers left behind: ${leftover.map((k) => k.Names[0]).join(', ')}`);
   return tally;
 }

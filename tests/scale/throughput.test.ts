@@ -68,8 +68,8 @@ describe('throughput', () => {
       WORLDLOOP_STATE_DIR: stateDir,
       WORLDLOOP_REGISTRY_DIR: scale().registryDir,
       WORLDLOOP_TASK_QUEUE: taskQueue,
-      WORLDLOOP_TEMPORAL_PORT: '17690',
-      WORLDLOOP_UI_PORT: '17691',
+      WORLDLOOP_TEMPORAL_PORT: String(scale().portBase + 20),
+      WORLDLOOP_UI_PORT: String(scale().portBase + 21),
       WORLDLOOP_METRICS_ADDR: 'off',
       WORLDLOOP_LOG_LEVEL: 'warn',
     };
