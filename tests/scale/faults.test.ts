@@ -56,7 +56,11 @@ interface Scenario {
 
 /** Starts the runs, injects the fault, waits for every run to end and checks that each ended exactly once. */
 async function runScenario(c: ScaleClient, s: Scenario): Promise<{ tally: Tally; plan: string; refusedRan: number }> {
-  const plan = `${s.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${Date.now()}`;
+  // Plan keys are at most 64 characters.
+  const plan = `${s.name
+    .replace(/[^a-z0-9]+/gi, '-')
+    .toLowerCase()
+    .slice(0, 40)}-${Date.now()}`;
   await c.world.ledger.createPlan(plan, s.budgetRuns * 100_000);
   const watch = await watchContainerCreates();
   const t0 = Date.now();
