@@ -82,7 +82,8 @@ async function runScenario(c: ScaleClient, s: Scenario): Promise<{ tally: Tally;
   const failed = Object.entries(tally.failed).map(([code, n]) => `${n} ${code}`);
   console.log(
     `[fault] ${s.name}: started ${tally.started}, succeeded ${tally.succeeded}, failed ${failed.join(', ') || '0'}, ` +
-      `duplicates ${tally.duplicates}, lost ${tally.lost} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      `duplicates ${tally.duplicates}, lost ${tally.lost}; Execute retried in ${tally.retried} ` +
+      `(${((Date.now() - t0) / 1000).toFixed(1)} s)`,
   );
   // A run the budget refused never started a container.
   const refused = runs.filter((r) => r.envelope?.status === 'error').map((r) => r.execution_id);

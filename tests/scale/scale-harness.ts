@@ -15,7 +15,7 @@ import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
 import type { Envelope, RunRequest } from '../../src/contracts';
 import { determinismPath, defaultWritePrefix } from '../../src/contracts/write-prefix';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal';
-import { runClient, runEnvelope, startRun } from '../../src/temporal/client';
+import { runClient, runEnvelope, runHandle, startRun } from '../../src/temporal/client';
 import { openWorld, type World } from '../../src/world';
 
 export const scale = (): ReturnType<typeof inject<'worldloopScale'>> => inject('worldloopScale');
@@ -138,6 +138,22 @@ export interface Tally {
   failed: Record<string, number>;
   duplicates: number;
   lost: number;
+  /** Runs whose Execute took more than one attempt (the fault hit them), from their workflow history. */
+  retried: number;
+}
+
+/** The attempt Execute completed on (1 = never retried); 0 when it never ran. */
+async function executeAttempt(c: ScaleClient, executionId: string): Promise<number> {
+  const history = await runHandle(runClient(c.temporal), executionId).fetchHistory();
+  const scheduled = new Set<string>();
+  let attempt = 0;
+  for (const event of history.events ?? []) {
+    if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'execute')
+      scheduled.add(String(event.eventId));
+    const started = event.activityTaskStartedEventAttributes;
+    if (started && scheduled.has(String(started.scheduledEventId))) attempt = Math.max(attempt, started.attempt ?? 1);
+  }
+  return attempt;
 }
 
 /**
@@ -150,12 +166,13 @@ export async function checkExactlyOnce(
   runs: { execution_id: string; envelope: Envelope | undefined }[],
   creates: Map<string, number>,
 ): Promise<Tally> {
-  const tally: Tally = { started: runs.length, succeeded: 0, failed: {}, duplicates: 0, lost: 0 };
+  const tally: Tally = { started: runs.length, succeeded: 0, failed: {}, duplicates: 0, lost: 0, retried: 0 };
   for (const r of runs) {
     if (!r.envelope) {
       tally.lost++;
       continue;
     }
+    if ((await executeAttempt(c, r.execution_id)) > 1) tally.retried++;
     const containers = creates.get(r.execution_id) ?? 0;
     if (containers > 1) tally.duplicates++;
     if (r.envelope.status === 'success') {
