@@ -15,8 +15,9 @@ import { REPO_ROOT, config } from '../../src/config';
 import { DEFAULT_OUTPUT_LIMITS } from '../../src/contracts';
 import { WorldloopError } from '../../src/contracts/errors';
 import type { Adapter, InvokeArgs } from '../../src/adapters/adapter';
-import { LABELS, containerName, createDockerAdapter } from '../../src/adapters/docker/index';
+import { containerName, createDockerAdapter } from '../../src/adapters/docker/index';
 import { connectDocker } from '../../src/adapters/docker-engine';
+import { containerCreations, waitForContainerState } from './docker-events';
 
 const run = promisify(execFile);
 
@@ -70,32 +71,8 @@ function argsOn(worker: string, execution_id: string, sh: string): InvokeArgs {
   };
 }
 
-async function waitForState(name: string, state: string): Promise<void> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const info = await docker
-      .getContainer(name)
-      .inspect()
-      .catch(() => undefined);
-    if (info?.State.Status === state) return;
-    if (Date.now() > until) throw new Error(`container ${name} never reached ${state}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Container creations for one execution since `sinceSec`, from the engine's event log. */
-async function creations(executionId: string, sinceSec: number): Promise<number> {
-  const until = Math.floor(Date.now() / 1000) + 1;
-  await new Promise((r) => setTimeout(r, Math.max(0, until * 1000 - Date.now() + 50)));
-  const stream = await docker.getEvents({
-    since: sinceSec,
-    until,
-    filters: { type: ['container'], event: ['create'], label: [`${LABELS.executionId}=${executionId}`] },
-  });
-  let text = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-  return text.split('\n').filter((l) => l.trim().length > 0).length;
-}
+const waitForState = (name: string, state: string) => waitForContainerState(docker, name, state, 30_000);
+const creations = (executionId: string, sinceSec: number) => containerCreations(docker, executionId, sinceSec);
 
 describe('docker adapter: a retry on another worker (same engine, other workdir)', () => {
   it('adopts the running container the first worker created, reading its outputs where it writes them', async () => {
