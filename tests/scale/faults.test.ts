@@ -105,18 +105,23 @@ function expectAllOnce(tally: Tally, runs: number): void {
 const cluster = (...args: string[]) =>
   run('bash', ['scripts/cluster.sh', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...scale().clusterEnv } });
 
-/** Resolves once a container of one of `ids` has exited (kept until its outcome is recorded in the world). */
-async function firstExited(ids: string[]): Promise<void> {
+/**
+ * Resolves once a container of one of `ids` is in `status` (exited ones are kept until their outcome is
+ * recorded in the world); with `workdirOf`, only one whose workdir is under that worker's state folder.
+ */
+async function firstContainer(ids: string[], status: 'exited' | 'running', workdirOf?: string): Promise<void> {
   const docker = new Docker();
   const wanted = new Set(ids);
-  for (;;) {
-    const exited = await docker.listContainers({
+  for (const until = Date.now() + 180_000; Date.now() < until;) {
+    const found = await docker.listContainers({
       all: true,
-      filters: { label: ['worldloop.execution_id'], status: ['exited'] },
+      filters: { label: ['worldloop.execution_id'], status: [status] },
     });
-    if (exited.some((k) => wanted.has(k.Labels['worldloop.execution_id'] ?? ''))) return;
+    const ours = found.filter((k) => wanted.has(k.Labels['worldloop.execution_id'] ?? ''));
+    if (ours.some((k) => !workdirOf || k.Mounts.some((m) => m.Source.includes(`/wl-${workdirOf}-`)))) return;
     await sleep(100);
   }
+  throw new Error(`no container of this test reached ${status}${workdirOf ? ` on ${workdirOf}` : ''} in 180 s`);
 }
 
 describe('faults on the cluster, MinIO and three namespaced workers', () => {
@@ -146,11 +151,12 @@ describe('faults on the cluster, MinIO and three namespaced workers', () => {
     const { tally, plan } = await runScenario(c, {
       name: 'worker namespace link down 25 s mid-run',
       runs: 9,
-      inputs: sleeping('cut', 6),
+      inputs: sleeping('cut', 10),
       budgetRuns: 100,
       withinMs: 480_000,
-      fault: async () => {
-        await sleep(5_000);
+      fault: async (ids) => {
+        // Cut once the third worker runs a container, so the cut hits an Execute in flight.
+        await firstContainer(ids, 'running', scale().hosts[2]!.netns);
         // netns.sh numbers the hosts from 1; host index 2 is the third worker.
         await run('bash', ['scripts/netns.sh', 'cut', scale().id, '3'], { cwd: REPO_ROOT });
         await sleep(25_000);
@@ -158,6 +164,8 @@ describe('faults on the cluster, MinIO and three namespaced workers', () => {
       },
     });
     expectAllOnce(tally, 9);
+    // The cut worker's Execute could neither heartbeat nor record: another worker's retry took it over.
+    expect(tally.retried).toBeGreaterThanOrEqual(1);
     expect((await c.world.ledger.getPlan(plan)).spent_micro).toBe(9 * 1_000);
   });
 
@@ -198,7 +206,7 @@ describe('faults on the cluster, MinIO and three namespaced workers', () => {
       budgetRuns: 100,
       withinMs: 600_000,
       fault: async (ids) => {
-        await firstExited(ids);
+        await firstContainer(ids, 'exited');
         await minio.stop(true);
         await sleep(8_000);
         await minio.start();
