@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findArtifactRefs } from '../../contracts/artifact-inputs';
 import { WorldloopError } from '../../contracts/errors';
-import { blake3Hex } from '../../hashing/blake3';
+import { blake3Hex, initBlake3 } from '../../hashing/blake3';
 import type { InvokeArgs } from '../adapter';
 
 export const SANDBOX_WORK_DIR = '/work';
@@ -38,7 +38,10 @@ export interface PrepareSpec {
 /** The verified bytes of every artifact the bound inputs name, by digest (each once). */
 async function artifactBlobs(args: Pick<InvokeArgs, 'inputs' | 'workdir'>): Promise<Map<string, Buffer>> {
   const blobs = new Map<string, Buffer>();
-  for (const ref of findArtifactRefs(args.inputs, 'bound')) {
+  const refs = findArtifactRefs(args.inputs, 'bound');
+  // The native or WASM backend for large artifacts; the pure-JS fallback is what loads without it.
+  if (refs.length > 0) await initBlake3();
+  for (const ref of refs) {
     const digest = ref.blake3!;
     if (blobs.has(digest)) continue;
     const file = join(args.workdir, 'artifacts', digest);
