@@ -3,7 +3,7 @@
 // reuses afterwards. Readiness means a real gRPC call and a real UI response, never just an open port.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -170,7 +170,53 @@ export async function logExcerpt(file: string): Promise<string> {
   return [...causes, ...(tail.length > 0 ? ['…', ...tail] : [])].join('\n');
 }
 
+/** How many times a start that lost a race for one of the server's own random ports is tried. */
+const PORT_RACE_ATTEMPTS = 3;
+
+/**
+ * The port a failed start could not bind, from the log lines it wrote ("listen tcp 127.0.0.1:NNNN: bind: address
+ * already in use"). The dev server picks free ports for its HTTP API, metrics and internal services itself, and on
+ * a busy machine another process can take one between its pick and its bind.
+ */
+export function portInUse(log: string): number | undefined {
+  const match = /:(\d+): bind: address already in use/.exec(log);
+  return match ? Number(match[1]) : undefined;
+}
+
+async function logSince(file: string, offset: number): Promise<string> {
+  try {
+    return (await readFile(file)).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
 async function startDevServer(cfg: Config, paths: DevServerPaths): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const logOffset = await stat(paths.logFile).then(
+      (s) => s.size,
+      () => 0,
+    );
+    try {
+      return await startDevServerOnce(cfg, paths);
+    } catch (err) {
+      const port = portInUse(await logSince(paths.logFile, logOffset));
+      // Our configured ports being taken is the user's to fix; a random port of the server's own is worth another try.
+      const ownPort = port === cfg.temporal.devPort || port === cfg.temporal.uiPort;
+      if (port === undefined || ownPort || attempt >= PORT_RACE_ATTEMPTS) {
+        if (port !== undefined && ownPort) {
+          throw new WorldloopError(
+            'ERR_TEMPORAL_UNAVAILABLE',
+            `port ${port} on 127.0.0.1 is taken by another process, so the dev server cannot listen there; free it or choose other ports with WORLDLOOP_TEMPORAL_PORT / WORLDLOOP_UI_PORT`,
+          );
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+async function startDevServerOnce(cfg: Config, paths: DevServerPaths): Promise<number> {
   const cli = await findTemporalCli(cfg);
   const address = devServerAddress(cfg);
   const args = [

@@ -3,11 +3,11 @@
 // history is the audit trail (docs/architecture.md §2), so `worldloop explain` and lineage read these from
 // it rather than from anything a run wrote into the world.
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { AdmitResult, ReserveResult } from '../../activities/types';
 import { WorldloopError } from '../contracts/errors';
 import type { RunWorkflowInput } from '../contracts/schemas';
 import { describeRun, runHandle } from './client';
+import { activityOutcomes, decodePayload, startInput } from './history-events';
 
 export interface AdmittedRun {
   readonly execution_id: string;
@@ -19,32 +19,17 @@ export interface AdmittedRun {
   readonly cache_source: string | undefined;
 }
 
-const decode = <T>(payload: Payload | null | undefined): T | undefined =>
-  payload ? defaultPayloadConverter.fromPayload<T>(payload) : undefined;
-
 /** Reads the run's start input and the results of its admit and reserve activities from the history. */
 export async function readAdmittedRun(client: Client, executionId: string): Promise<AdmittedRun> {
   const description = await describeRun(client, executionId);
   const history = await runHandle(client, executionId).fetchHistory();
   const events = history.events ?? [];
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  const input = decode<RunWorkflowInput>(started?.input?.payloads?.[0]);
+  const input = startInput(events) as RunWorkflowInput | undefined;
   if (!input?.request)
     throw new WorldloopError('ERR_NOT_FOUND', `run ${executionId} has no run request in its history (not a run)`);
-
-  const scheduled = new Map<string, string>(); // scheduled event id → activity type
-  const results = new Map<string, Payload | undefined>(); // activity type → first completed result
-  for (const event of events) {
-    const s = event.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name) scheduled.set(String(event.eventId), s.activityType.name);
-    const c = event.activityTaskCompletedEventAttributes;
-    if (c) {
-      const type = scheduled.get(String(c.scheduledEventId));
-      if (type && !results.has(type)) results.set(type, c.result?.payloads?.[0] ?? undefined);
-    }
-  }
-  const admitted = decode<AdmitResult>(results.get('admit'));
-  const reserved = decode<ReserveResult>(results.get('reserve'));
+  const { results } = activityOutcomes(events);
+  const admitted = decodePayload<AdmitResult>(results.get('admit'));
+  const reserved = decodePayload<ReserveResult>(results.get('reserve'));
   const cache_source =
     admitted?.cache_hit?.execution_id ?? (reserved?.status === 'cache_hit' ? reserved.record.execution_id : undefined);
   return { execution_id: executionId, started: description.startTime, input, admitted, cache_source };

@@ -1,21 +1,13 @@
 // The client-side reading of a run's Temporal history for `worldloop verify`: the start input (plan, inputs),
 // what Admit decided (its completed result) and whether the run settled from the cache. The history is the
 // audit trail (docs/architecture.md §2), so these are the facts a stored receipt is held against.
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { AdmitResult } from '../../activities/types';
 import { WorldloopError } from '../contracts/errors';
 import { RunWorkflowInputSchema } from '../contracts/schemas';
 import type { AdmittedRunFacts } from '../provenance/run-facts';
 import { describeRun, runHandle } from './client';
-
-type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
-
-function decode(payload: Payload | null | undefined): unknown {
-  return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-}
-
-const eventIdOf = (e: HistoryEvent): string => String(e.eventId ?? '');
+import { activityOutcomes, decodePayload, startInput, type HistoryEvent } from './history-events';
 
 /** The facts of a finished run from its history events (pure, so it is unit-tested on recorded histories). */
 export function admittedFactsFromHistory(
@@ -23,24 +15,14 @@ export function admittedFactsFromHistory(
   workflow: { id: string; run_id: string },
   events: readonly HistoryEvent[],
 ): AdmittedRunFacts {
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  const parsed = RunWorkflowInputSchema.safeParse(decode(started?.input?.payloads?.[0]));
+  const parsed = RunWorkflowInputSchema.safeParse(startInput(events));
   if (!parsed.success) {
     throw new WorldloopError('ERR_HISTORY_MISMATCH', `${workflow.id} did not start with a run request`);
   }
-  const scheduled = new Map<string, string>();
-  let admitted: AdmitResult | undefined;
-  for (const e of events) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s) scheduled.set(eventIdOf(e), s.activityType?.name ?? '');
-    const done = e.activityTaskCompletedEventAttributes;
-    if (done && scheduled.get(String(done.scheduledEventId ?? '')) === 'admit') {
-      admitted = decode(done.result?.payloads?.[0]) as AdmitResult;
-    }
-  }
+  const { scheduled, results } = activityOutcomes(events);
+  const admitted = decodePayload<AdmitResult>(results.get('admit'));
   if (!admitted)
     throw new WorldloopError('ERR_HISTORY_MISMATCH', `the history of ${workflow.id} has no completed admit`);
-  const names = new Set(scheduled.values());
   const { request } = parsed.data;
   return {
     execution_id: executionId,
@@ -63,7 +45,7 @@ export function admittedFactsFromHistory(
       secret_names: admitted.secret_names,
       ...(admitted.config ? { config: admitted.config } : {}),
     },
-    cache_hit: names.has('settleCached') && !names.has('execute'),
+    cache_hit: scheduled.has('settleCached') && !scheduled.has('execute'),
   };
 }
 

@@ -3,7 +3,8 @@
 // server started without worldloop's search attributes gets them registered.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,10 +12,11 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, config, loadConfig, type Config } from '../../src/config';
+import type { WorldloopError } from '../../src/contracts/errors';
 import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import { devServerPaths, ensureDevServer, pidAlive, probeTemporal, stopDevServer } from '../../src/temporal/dev-server';
-import { freePort } from './free-port';
+import { freePort, freePorts } from './free-port';
 
 const execFileAsync = promisify(execFile);
 const PROBE_ID = 'devserver-test/persistence';
@@ -39,7 +41,7 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'wl-devserver-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
+  const [port, uiPort] = await freePorts(2);
   env = {
     ...process.env,
     WORLDLOOP_STATE_DIR: stateDir,
@@ -113,6 +115,33 @@ describe('embedded dev server lifecycle', () => {
       await connection.close();
     }
     await stopDevServer(cfg);
+  });
+});
+
+describe('a configured port another process holds', () => {
+  it('fails at once with ERR_TEMPORAL_UNAVAILABLE naming the port and the setting, and retries nothing', async () => {
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const port = (squatter.address() as { port: number }).port;
+    const taken = loadConfig({
+      ...env,
+      WORLDLOOP_STATE_DIR: join(stateDir, 'taken'),
+      WORLDLOOP_TEMPORAL_PORT: String(port),
+    });
+    try {
+      const err = await ensureDevServer(taken).then(
+        () => undefined,
+        (e: unknown) => e as WorldloopError,
+      );
+      expect(err?.code).toBe('ERR_TEMPORAL_UNAVAILABLE');
+      expect(err?.message).toContain(`port ${port} on 127.0.0.1 is taken by another process`);
+      expect(err?.message).toContain('WORLDLOOP_TEMPORAL_PORT');
+      // One start only: a port that is ours to configure is not a race worth retrying.
+      const log = await readFile(devServerPaths(taken).logFile, 'utf8');
+      expect(log.match(/address already in use/g)).toHaveLength(1);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import type { Envelope } from '../../src/contracts/schemas';
 import { runWorkflowId } from '../../src/contracts/workflow-id';
 import { pidAlive, stopDevServer } from '../../src/temporal/dev-server';
 import { residentWorkerPaths, stopResidentWorker } from '../../src/temporal/resident-worker';
-import { freePort } from './free-port';
+import { freePorts } from './free-port';
 import { preparedRegistryDir } from './loop-harness';
 
 const execFileAsync = promisify(execFile);
@@ -71,7 +71,7 @@ const workerPid = async () => Number((await readFile(residentWorkerPaths(cfg).pi
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'wl-resident-'));
-  const [port, uiPort] = [await freePort(), await freePort()];
+  const [port, uiPort] = await freePorts(2);
   env = {
     ...process.env,
     WORLDLOOP_STATE_DIR: stateDir,
