@@ -1,5 +1,6 @@
 // What the Temporal history says about a run — the facts `worldloop verify` holds the stored receipt against.
 // Pure data: the client role (src/temporal/verify-history.ts) reads them from the history; tests may build them.
+import type { InputArtifact } from '../contracts/artifact-inputs';
 import type { AdapterName, Mode, Runtime } from '../contracts/schemas';
 
 export interface AdmittedRunFacts {
@@ -24,6 +25,8 @@ export interface AdmittedRunFacts {
     reserve_micro: number;
     secret_names: string[];
     config?: Record<string, unknown>;
+    /** The world artifacts the inputs named, by the digest Admit resolved (absent when there were none). */
+    input_artifacts?: InputArtifact[];
   };
   /** True when the run settled from the cache (the history scheduled settleCached, not execute). */
   cache_hit: boolean;

@@ -72,6 +72,7 @@ export function checkHistory(receipt: Receipt, facts: AdmittedRunFacts): string 
     ['mode', receipt.mode, a.mode],
     ['platform', receipt.platform, a.platform],
     ['adapter', receipt.adapter, a.adapter],
+    ['input_artifacts', receipt.input_artifacts, a.input_artifacts],
   ];
   const differ = pairs.filter(([, r, h]) => JSON.stringify(r) !== JSON.stringify(h));
   if (differ.length > 0) {

@@ -4,9 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
+import { materializeArtifactInputs } from '../../activities/artifact-inputs';
 import type { Config } from '../config';
 import { createDockerAdapter } from '../adapters';
 import { connectDocker } from '../adapters/docker-engine';
+import { bindArtifacts } from '../contracts/artifact-inputs';
 import { WorldloopError } from '../contracts/errors';
 import { createLogger, defaultRedactor } from '../log';
 import {
@@ -79,6 +81,14 @@ export async function verifyExecution(
       workdirRoot: join(cfg.stateDir, 'reexec'),
       ci: cfg.ci,
       resolveSecret: (name) => realSecretResolver(cfg).resolve(name),
+      // As Execute does: the admitted artifact bytes (digest-checked while copied) where the container reads them.
+      prepare: async (workdir) => {
+        const artifacts = facts.admitted.input_artifacts ?? [];
+        await materializeArtifactInputs(world, workdir, artifacts);
+        return artifacts.length > 0
+          ? (bindArtifacts(facts.inputs, artifacts) as Record<string, unknown>)
+          : facts.inputs;
+      },
     },
     facts,
     report.receipt,

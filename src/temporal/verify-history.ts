@@ -44,6 +44,7 @@ export function admittedFactsFromHistory(
       reserve_micro: admitted.reserve_micro,
       secret_names: admitted.secret_names,
       ...(admitted.config ? { config: admitted.config } : {}),
+      ...(admitted.input_artifacts?.length ? { input_artifacts: admitted.input_artifacts } : {}),
     },
     cache_hit: scheduled.has('settleCached') && !scheduled.has('execute'),
   };

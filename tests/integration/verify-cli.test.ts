@@ -122,6 +122,20 @@ describe('worldloop verify', () => {
     expect(await h.world.world.list(prefix)).toEqual(before.files);
   }, 300_000);
 
+  it('--reexec of a run that read a world artifact: the same bytes by digest, identical per file', async () => {
+    const { output } = await statsRun();
+    const { execution_id, envelope } = await h.run({
+      processor_ref: 'text/stats@1',
+      inputs: { file: { $world: output } },
+      cache: false,
+    });
+    expect(envelope.status, JSON.stringify(envelope)).toBe('success');
+    const result = await verifyExecution(h.cfg, h.temporal, execution_id, { reexec: true });
+    expect(broken(result)).toEqual([]);
+    expect(result.reexec?.files.map((f) => f.verdict)).toEqual(['identical']);
+    expect(result.ok).toBe(true);
+  }, 300_000);
+
   it('--reexec: a nondeterministic processor → ERR_NONDETERMINISTIC naming the file that differs', async () => {
     const { execution_id, envelope } = await h.run({
       processor_ref: 'test/fixture@1',

@@ -191,6 +191,21 @@ describe('verifyRun', () => {
     expect(report.links[1]?.detail).toMatch(/image_digest/);
   });
 
+  it('receipt ≠ history (an artifact input the receipt does not list) → ERR_HISTORY_MISMATCH', async () => {
+    const { env: e, facts } = await settled('e1');
+    const artifact = {
+      pointer: '/file',
+      path: 'world://artifacts/x.txt',
+      blake3: 'c'.repeat(64),
+      sha256: 'd'.repeat(64),
+      size_bytes: 1,
+    };
+    const other = { ...facts, admitted: { ...facts.admitted, input_artifacts: [artifact] } };
+    const report = await verifyRun({ world: e.world, ledger: e.plans, key }, other);
+    expect(broken(report)).toEqual([['history', 'ERR_HISTORY_MISMATCH']]);
+    expect(report.links[1]?.detail).toMatch(/input_artifacts/);
+  });
+
   it('a reservation Admit did not decide → ERR_LEDGER_MISMATCH', async () => {
     const { env: e, facts } = await settled('e1');
     const other = { ...facts, admitted: { ...facts.admitted, reserve_micro: 50 } };
