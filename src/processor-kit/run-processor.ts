@@ -288,8 +288,9 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
 
 /** The entry point every processor's `src/main.ts` calls. */
 export function runProcessorMain<I>(def: ProcessorDefinition<I>): void {
-  // Node 18 prints "ExperimentalWarning: The Fetch API is an experimental feature" as plain text on
-  // stderr, which would break the one-JSON-object-per-line contract; other warnings become JSON lines.
+  // Node prints an ExperimentalWarning (on Node 18, the images' runtime before ADR 0019, for every fetch) as
+  // plain text on stderr, which would break the one-JSON-object-per-line contract; other warnings become
+  // JSON lines.
   process.removeAllListeners('warning');
   process.on('warning', (w) => {
     if (w.name === 'ExperimentalWarning') return;
