@@ -92,7 +92,7 @@ export function resultOfRecord(record: ExecuteRecord): ExecuteResult {
 
 /**
  * How Execute runs the adapter so that an execution gets one container whatever worker its attempts land
- * on (ADR 0018-execution-container-lock): the finished container is kept until this record is written
+ * on (ADR 0020-execution-container-lock): the finished container is kept until this record is written
  * (`keepContainer`), a new one is never created once the record exists (`recordedElsewhere`), and an attempt
  * that fails while another recorded the outcome returns that outcome instead of its own failure.
  */

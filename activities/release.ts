@@ -11,7 +11,7 @@ export function makeRelease(deps: ActivityDeps) {
     await deps.plans.release(plan, execution_id);
     await deps.leases.releaseLeases(execution_id);
     await removeWorkdir(deps.workdirFor(execution_id));
-    // A container Execute kept for an outcome it never recorded (ADR 0018): the run is over, so it goes. Best
+    // A container Execute kept for an outcome it never recorded (ADR 0020): the run is over, so it goes. Best
     // effort — an engine away leaves a stopped container, never a run holding budget.
     for (const adapter of Object.values(deps.adapters))
       await releaseContainer(adapter, execution_id).catch(() => undefined);

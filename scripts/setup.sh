@@ -467,10 +467,13 @@ setup_modal_proto() {
 # MinIO (a test tool, AGPL, never shipped) for the S3 world-store suites in the unit lane; built once per
 # machine by go-tools.sh (minutes when cold).
 # The scale lane (npm run test:scale, not in CI) also needs a Temporal cluster: Temporal server 1.29.1 and its
-# SQL tool (Go modules, cached per machine) on Debian's PostgreSQL, which scripts/cluster.sh runs as a private
-# instance (the package's own cluster is never used).
+# SQL tool on Debian's PostgreSQL, which scripts/cluster.sh runs as a private instance (the package's own cluster
+# is never used). PostgreSQL comes from apt here; the two Go tools (≈ 15 min to build cold on 2 cores) are built
+# by cluster.sh through go-tools.sh on the lane's first use, or here when WORLDLOOP_SETUP_SCALE=1.
 setup_scale_tools() {
-  bash scripts/go-tools.sh minio temporal-server temporal-sql-tool || die "building the scale-out tools failed; see the output above"
+  local tools=(minio)
+  [ "${WORLDLOOP_SETUP_SCALE:-}" = 1 ] && tools+=(temporal-server temporal-sql-tool)
+  bash scripts/go-tools.sh "${tools[@]}" || die "building the scale-out tools failed; see the output above"
   ok "minio $(bash scripts/go-tools.sh --path minio)"
   if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
     if [ "$(id -u)" = 0 ] && is_debian; then
@@ -481,7 +484,9 @@ setup_scale_tools() {
       warn "no PostgreSQL server binaries (Debian: apt-get install postgresql); only npm run test:scale needs them"
     fi
   fi
-  ok "scale lane: temporal-server $(bash scripts/go-tools.sh --path temporal-server), PostgreSQL $(compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -n1)"
+  if [ "${WORLDLOOP_SETUP_SCALE:-}" = 1 ]; then
+    ok "scale lane: temporal-server $(bash scripts/go-tools.sh --path temporal-server), PostgreSQL $(compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -n1)"
+  fi
 }
 
 # ------------------------------------------------------------------------- 9. cosign (provenance check)

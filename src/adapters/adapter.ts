@@ -90,7 +90,7 @@ export interface InvokeControl {
   /**
    * Keep the finished container (stopped) instead of removing it, until `Adapter.discard`: while the
    * caller has not made the outcome durable elsewhere, the container is the proof that the execution ran,
-   * so no attempt on any worker starts a second one (issue 12, ADR 0018-execution-container-lock).
+   * so no attempt on any worker starts a second one (issue 12, ADR 0020-execution-container-lock).
    */
   keepContainer?: boolean;
   /**

@@ -98,7 +98,7 @@ describe('the workdir lives only until the run has an outcome', () => {
   });
 
   it('an attempt that fails after another worker recorded the outcome returns that outcome; the kept container goes', async () => {
-    // The cross-worker race of the 200-run test (ADR 0018-execution-container-lock): this attempt lost its
+    // The cross-worker race of the 200-run test (ADR 0020-execution-container-lock): this attempt lost its
     // container to a retry elsewhere, which recorded the outcome first.
     env = await phaseEnv();
     const admitted = await admit(env, 'c1');

@@ -1,5 +1,5 @@
 // One execution's container as the lock that keeps it to one run, across workers that share an engine
-// (issue 12, ADR 0018-execution-container-lock). Workers keep their scratch in their own state folders, so
+// (issue 12, ADR 0020-execution-container-lock). Workers keep their scratch in their own state folders, so
 // a retry that lands on another worker finds a container whose /work mount names the first worker's
 // workdir: it adopts the container with that workdir (the container's outputs are where it writes them),
 // instead of refusing it or, once it ended and was removed, starting a second one. The caller keeps the
