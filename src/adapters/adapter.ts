@@ -87,11 +87,25 @@ export interface InvokeControl {
    * ERR_ADAPTER_UNAVAILABLE (retryable), and the next attempt adopts the container.
    */
   detachOn?: (reason: unknown) => boolean;
+  /**
+   * Keep the finished container (stopped) instead of removing it, until `Adapter.discard`: while the
+   * caller has not made the outcome durable elsewhere, the container is the proof that the execution ran,
+   * so no attempt on any worker starts a second one (issue 12, ADR 0020-execution-container-lock).
+   */
+  keepContainer?: boolean;
+  /**
+   * Whether the execution's outcome is already durable outside this worker (Execute's world record). Asked
+   * when no container exists, right before creating one; true → invoke throws ERR_ADAPTER_UNAVAILABLE and
+   * creates nothing, and the caller reads that outcome.
+   */
+  recordedElsewhere?: () => Promise<boolean>;
 }
 
 export interface Adapter {
   readonly name: 'local' | 'modal';
   invoke(args: InvokeArgs, ctl?: InvokeControl): Promise<InvokeOutcome>;
+  /** Removes what `keepContainer` kept, once the outcome is durable; idempotent. Adapters that keep nothing omit it. */
+  discard?(executionId: string): Promise<void>;
 }
 
 // Compile-time proof that the schema and the hand-written interface describe the same object.

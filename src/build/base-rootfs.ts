@@ -1,11 +1,13 @@
 // Per-architecture base root filesystems, built WITHOUT emulation: Debian publishes every package for amd64
 // and arm64, so we download the arm64 .debs on an amd64 machine (`dpkg --add-architecture arm64` once) and
 // unpack them with `dpkg-deb -x`. No maintainer script runs (they would need the target CPU); the few
-// things they would have produced that node needs — the CA bundle, users — we write ourselves.
+// things they would have produced that node needs — the CA bundle, users — we write ourselves. Node itself
+// is not Debian's (bookworm has only Node 18): it is the official Node 24 build from the npm registry,
+// integrity-pinned per architecture (node-runtime.ts), placed at /usr/bin/node.
 //
-// The layer is cached per architecture under ~/.cache/worldloop/base/, keyed by the sorted list of .deb
-// file names (name_version_arch), so a security update in Debian changes the key and rebuilds, and an
-// unchanged package set reuses the exact same layer bytes.
+// The layer is cached per architecture under ~/.cache/worldloop/base/, keyed by the Node runtime (version
+// and integrity) and the sorted list of .deb file names (name_version_arch), so a security update in
+// Debian or a new Node changes the key and rebuilds, and an unchanged set reuses the exact same layer bytes.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -16,6 +18,13 @@ import { promisify } from 'node:util';
 import { WorldloopError } from '../contracts/errors';
 import { type Layer, type TarEntry, compareBytes, entriesFromDir, layerFromTar, sha256Hex, writeTar } from '../oci/tar';
 import { writeFileAtomic } from '../write-file-atomic';
+import {
+  NODE_RUNTIME,
+  type NodeRuntimePackage,
+  fetchNodeRuntime,
+  nodeRuntimeEntries,
+  nodeRuntimeLabel,
+} from './node-runtime';
 
 const run = promisify(execFile);
 
@@ -26,8 +35,11 @@ export function isArch(value: string): value is Arch {
   return (ARCHES as readonly string[]).includes(value);
 }
 
-/** The packages whose closure becomes the base. ca-certificates is taken alone (see CLOSURE_STOP). */
-export const BASE_PACKAGES = ['nodejs'] as const;
+/**
+ * The packages whose closure becomes the base: what the official node binary links against (libc, libm,
+ * libdl, libpthread from libc6; libstdc++; libgcc_s). ca-certificates is taken alone (see CLOSURE_STOP).
+ */
+export const BASE_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'] as const;
 export const EXTRA_PACKAGES = ['ca-certificates'] as const;
 
 /**
@@ -57,7 +69,7 @@ const CLOSURE_STOP = new Set([
 ]);
 
 /** Bumped when the rootfs recipe (excludes, generated files) changes, so cached layers are not reused. */
-const RECIPE_VERSION = 'worldloop-base-v1';
+const RECIPE_VERSION = 'worldloop-base-v2';
 
 export const NONROOT_UID = 65532;
 
@@ -73,11 +85,18 @@ export interface BaseLayer extends Layer {
   readonly arch: Arch;
   readonly key: string;
   readonly packages: readonly string[];
+  /** the Node runtime in the layer, as nodeRuntimeLabel() names it */
+  readonly node: string;
   readonly cached: boolean;
 }
 
 export function baseCacheDir(): string {
   return join(homedir(), '.cache', 'worldloop', 'base');
+}
+
+/** The per-machine tools folder next to the base cache; the CLI passes Config.toolsDir instead. */
+function defaultToolsDir(): string {
+  return join(homedir(), '.cache', 'worldloop', 'tools');
 }
 
 function stripArch(name: string): string {
@@ -242,10 +261,11 @@ async function resolveWithApt(arch: Arch): Promise<BasePackage[]> {
     }
     packages.push({ name: filename.split('_')[0]!, filename, url: m[1]!, size: Number(m[3]), sha256: m[4]! });
   }
-  if (!packages.some((p) => p.name === 'nodejs') || !packages.some((p) => p.name === 'libc6')) {
+  const missing = BASE_PACKAGES.filter((name) => !packages.some((p) => p.name === name));
+  if (missing.length > 0) {
     throw new WorldloopError(
       'ERR_TOOLCHAIN',
-      `apt could not resolve nodejs and libc6 for ${arch}; run \`dpkg --add-architecture ${arch} && apt-get update\` (scripts/setup.sh does)`,
+      `apt could not resolve ${missing.join(', ')} for ${arch}; run \`dpkg --add-architecture ${arch} && apt-get update\` (scripts/setup.sh does)`,
     );
   }
   return packages.sort((a, b) => compareBytes(a.filename, b.filename));
@@ -254,9 +274,10 @@ async function resolveWithApt(arch: Arch): Promise<BasePackage[]> {
 // Concurrent builds (tests, the CLI) share the cache: writeFileAtomic gives each its own temp file.
 const writeAtomic = (file: string, data: string | Uint8Array): Promise<void> => writeFileAtomic(file, data);
 
-export function baseKey(packages: readonly BasePackage[]): string {
-  const text = [RECIPE_VERSION, ...packages.map((p) => p.filename)].join('\n');
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+/** `node<version>-<hash>`: the key names the Node it carries; the hash covers the runtime pin and the .debs. */
+export function baseKey(packages: readonly BasePackage[], node: NodeRuntimePackage): string {
+  const text = [RECIPE_VERSION, nodeRuntimeLabel(node), ...packages.map((p) => p.filename)].join('\n');
+  return `node${node.version}-${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
 }
 
 async function download(packages: readonly BasePackage[], dir: string): Promise<void> {
@@ -364,11 +385,13 @@ function mergeEntries(extracted: TarEntry[], generated: TarEntry[]): TarEntry[] 
  */
 export async function buildBaseLayer(
   arch: Arch,
-  opts: { cacheDir?: string; log?: (line: string) => void } = {},
+  opts: { cacheDir?: string; toolsDir?: string; log?: (line: string) => void } = {},
 ): Promise<BaseLayer> {
   const cacheDir = opts.cacheDir ?? baseCacheDir();
   const packages = await resolveBasePackages(arch, cacheDir);
-  const key = baseKey(packages);
+  const nodePackage = NODE_RUNTIME[arch];
+  const node = nodeRuntimeLabel(nodePackage);
+  const key = baseKey(packages, nodePackage);
   const blobFile = join(cacheDir, `${arch}-${key}.tar.gz`);
   const metaFile = join(cacheDir, `${arch}-${key}.json`);
   const names = packages.map((p) => p.filename);
@@ -385,26 +408,29 @@ export async function buildBaseLayer(
         arch,
         key,
         packages: names,
+        node,
         cached: true,
       };
     }
   }
-  opts.log?.(`base ${arch}: ${packages.length} packages, building layer ${key}`);
+  opts.log?.(`base ${arch}: ${packages.length} packages and ${node}, building layer ${key}`);
   await download(packages, join(cacheDir, 'debs', arch));
+  const runtime = await fetchNodeRuntime(nodePackage, { toolsDir: opts.toolsDir ?? defaultToolsDir(), log: opts.log });
   const work = await mkdtemp(join(tmpdir(), `worldloop-rootfs-${arch}-`));
   try {
     const root = join(work, 'rootfs');
     await mkdir(root);
     for (const p of packages) await tool('dpkg-deb', ['-x', join(cacheDir, 'debs', arch, p.filename), root]);
-    const entries = mergeEntries(await entriesFromDir(root, excluded), await generatedEntries(root));
+    const generated = [...(await generatedEntries(root)), ...nodeRuntimeEntries(runtime, nodePackage)];
+    const entries = mergeEntries(await entriesFromDir(root, excluded), generated);
     const layer = layerFromTar(writeTar(entries));
     await mkdir(cacheDir, { recursive: true });
     await writeAtomic(blobFile, layer.blob);
     await writeAtomic(
       metaFile,
-      `${JSON.stringify({ digest: layer.digest, diffId: layer.diffId, size: layer.size, arch, packages: names }, null, 2)}\n`,
+      `${JSON.stringify({ digest: layer.digest, diffId: layer.diffId, size: layer.size, arch, node, packages: names }, null, 2)}\n`,
     );
-    return { ...layer, arch, key, packages: names, cached: false };
+    return { ...layer, arch, key, packages: names, node, cached: false };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

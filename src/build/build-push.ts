@@ -44,6 +44,8 @@ export interface BuildOptions {
   readonly platforms?: readonly Platform[];
   /** false: assemble and report digests without touching the registry (`worldloop build --check`). */
   readonly push?: boolean;
+  /** The per-machine tools folder caching the images' Node runtime tarballs (Config.toolsDir). */
+  readonly toolsDir?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -71,7 +73,13 @@ export async function buildAndPush(options: BuildOptions): Promise<BuildReport[]
     const perPlatform: Partial<Record<Platform, PlatformBuild>> = {};
     for (const platform of platforms) {
       const t0 = performance.now();
-      const image = await buildProcessorImage({ entry, platform, bundle, log: options.log });
+      const image = await buildProcessorImage({
+        entry,
+        platform,
+        bundle,
+        toolsDir: options.toolsDir,
+        log: options.log,
+      });
       const t1 = performance.now();
       if (options.push !== false) await pushImage(options.client, repository, image);
       const t2 = performance.now();

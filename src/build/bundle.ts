@@ -1,6 +1,6 @@
 // The processor bundler: one processor entry (processors/<ns>/<name>/<major>/src/main.ts) → one
-// self-contained CommonJS file that runs as `node /app/main.js` on Node 18 (Debian bookworm's nodejs, what
-// the images built here carry) and later.
+// self-contained CommonJS file that runs as `node /app/main.js` on Node 24 (the official build the images
+// carry, node-runtime.ts) and later.
 //
 // Reproducible on purpose — the image digest is computed over these bytes, and `worldloop pin` must not
 // see a change when nothing changed: no timestamps, no absolute paths (esbuild runs from the repository
@@ -14,6 +14,7 @@ import { parseCodedMessage, WorldloopError } from '../contracts/errors';
 import type { RegistryEntry } from '../contracts/schemas';
 import type { EmbeddedSpec } from '../processor-kit/types';
 import { getRecord, loadRegistry } from '../registry/registry';
+import { NODE_RUNTIME_VERSION } from './node-runtime';
 
 export const REGISTRY_MODULE_PREFIX = 'worldloop-registry:';
 
@@ -85,7 +86,7 @@ export async function bundleProcessor(entryFile: string, options: BundleOptions 
       bundle: true,
       write: false,
       platform: 'node',
-      target: 'node18',
+      target: `node${NODE_RUNTIME_VERSION.split('.')[0]!}`,
       // CommonJS: /app holds no package.json, so Node treats main.js as CommonJS.
       format: 'cjs',
       minify: false,

@@ -1,5 +1,5 @@
-// Image assembly without a container build: per platform, layer 1 is the Debian base root filesystem of
-// that architecture (base-rootfs.ts) and layer 2 holds the platform-independent processor bundle at
+// Image assembly without a container build: per platform, layer 1 is the base root filesystem of that
+// architecture (base-rootfs.ts: Debian's libc and CA certificates, the npm registry's Node 24) and layer 2 holds the platform-independent processor bundle at
 // /app/main.js. Config and manifest are written here, byte for byte, so the same bundle and the same base
 // packages always give the same digests (no build-time clock, no host user, fixed key order).
 import { WorldloopError } from '../contracts/errors';
@@ -23,7 +23,12 @@ export interface BuiltImage {
   readonly manifestDigest: string;
   /** base layer first, then the app layer */
   readonly layers: readonly Layer[];
-  readonly base: { readonly key: string; readonly packages: readonly string[]; readonly cached: boolean };
+  readonly base: {
+    readonly key: string;
+    readonly packages: readonly string[];
+    readonly node: string;
+    readonly cached: boolean;
+  };
 }
 
 const encoder = new TextEncoder();
@@ -55,7 +60,7 @@ export function imageConfig(
   entry: RegistryEntry,
   platform: Platform,
   layers: readonly Layer[],
-  baseKey: string,
+  base: Pick<BaseLayer, 'key' | 'node'>,
 ): unknown {
   const p = platformOf(platform);
   return {
@@ -78,12 +83,16 @@ export function imageConfig(
         'org.opencontainers.image.title': imageName(entry.image.repository),
         'org.opencontainers.image.description': entry.description,
         'dev.worldloop.processor.ref': entry.ref,
-        'dev.worldloop.base.key': baseKey,
+        'dev.worldloop.base.key': base.key,
+        'dev.worldloop.base.node': base.node,
       },
     },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history: [
-      { created: IMAGE_CREATED, created_by: `worldloop base ${baseKey} (Debian bookworm nodejs, ca-certificates)` },
+      {
+        created: IMAGE_CREATED,
+        created_by: `worldloop base ${base.key} (Debian bookworm libc6, libstdc++6, ca-certificates; ${base.node})`,
+      },
       { created: IMAGE_CREATED, created_by: `worldloop app ${entry.ref} (/app/main.js)` },
     ],
   };
@@ -100,7 +109,7 @@ export function assembleImage(
     throw new WorldloopError('ERR_TOOLCHAIN', `base layer is ${base.arch}, image is ${platform}`);
   }
   const layers = [base, appLayer(bundle)];
-  const configBytes = jsonBytes(imageConfig(entry, platform, layers, base.key));
+  const configBytes = jsonBytes(imageConfig(entry, platform, layers, base));
   const configDigest = sha256Digest(configBytes);
   const manifestBytes = jsonBytes({
     schemaVersion: 2,
@@ -115,7 +124,7 @@ export function assembleImage(
     manifestBytes,
     manifestDigest: sha256Digest(manifestBytes),
     layers: layers.map((l) => ({ blob: l.blob, digest: l.digest, diffId: l.diffId, size: l.size })),
-    base: { key: base.key, packages: base.packages, cached: base.cached },
+    base: { key: base.key, packages: base.packages, node: base.node, cached: base.cached },
   };
 }
 
@@ -124,9 +133,11 @@ export async function buildProcessorImage(args: {
   entry: RegistryEntry;
   platform: Platform;
   bundle: Uint8Array;
+  /** the per-machine tools folder that caches the Node runtime tarballs (Config.toolsDir) */
+  toolsDir?: string;
   log?: (line: string) => void;
 }): Promise<BuiltImage> {
-  const base = await buildBaseLayer(args.platform, { log: args.log });
+  const base = await buildBaseLayer(args.platform, { toolsDir: args.toolsDir, log: args.log });
   return assembleImage(args.entry, args.platform, args.bundle, base);
 }
 

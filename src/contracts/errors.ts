@@ -509,6 +509,20 @@ export const ERROR_CATALOGUE = {
     'To fix: make the processor deterministic (no clocks, randomness or unordered iteration in outputs), or mark it `deterministic: false` in its registry entry so its results are never cached.',
   ),
 
+  // Processor images' Node runtime: the npm node-linux-<arch> tarballs, integrity-pinned (issue 10 part 4)
+  ERR_NODE_RUNTIME_INTEGRITY: spec(
+    'integrity',
+    false,
+    'The Node runtime tarball for a processor image (npm package node-linux-<arch>) does not hash to the sha512 integrity pinned in src/build/node-runtime.ts, so it is not the file the pin was made from; nothing was cached or built from it.',
+    'To fix: do not change the pin to make it pass; check which registry or proxy served the tarball (the URL is in the message) and run `worldloop build` again. Change the pin only together with the version, from `npm view node-linux-<arch>@<version> dist.integrity`.',
+  ),
+  ERR_NODE_RUNTIME_UNAVAILABLE: spec(
+    'runtime',
+    true,
+    'The Node runtime tarball for a processor image could not be downloaded from the npm registry (network error, timeout or a non-200 answer), and it is not in the per-machine tools cache yet.',
+    'To fix: check that the URL in the message is reachable from this machine (proxy, DNS), then run `worldloop build` again; once downloaded it is cached under the tools folder (WORLDLOOP_TOOLS_DIR/npm).',
+  ),
+
   // Infrastructure
   ERR_TEMPORAL_UNAVAILABLE: spec(
     'runtime',

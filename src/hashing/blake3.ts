@@ -3,7 +3,7 @@
 // Backends, best first (figures in docs/benchmarks.md, "Hashing"):
 // - `napi`: @napi-rs/blake-hash, native SIMD; the control plane's backend.
 // - `wasm`: hash-wasm, ≈20× faster than pure JS; used where the native addon is absent — processor
-//   containers get this module bundled by esbuild with the native package marked external (Node 18,
+//   containers get this module bundled by esbuild with the native package marked external (Node 24,
 //   amd64 and arm64). Its initialisation is asynchronous, so it becomes active once `initBlake3()` (or
 //   any async function here) has awaited it.
 // - `noble`: @noble/hashes, pure JS, synchronous from the first call; the floor so the sync API always

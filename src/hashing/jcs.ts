@@ -1,5 +1,6 @@
 // RFC 8785 JSON Canonicalization Scheme (JCS), written here rather than taken from npm: `canonicalize`
-// needs Node 22 and this module is also bundled into processor containers on Node 18.
+// needed Node 22 while this module was also bundled into processor containers on Node 18 (they run Node 24
+// now, ADR 0019; the module stays, tested and dependency-free).
 //
 // Policy beyond RFC 8785 (docs/architecture.md §5: inputs that are not I-JSON are rejected with ERR_INPUTS, and the
 // message names the place as a JSON Pointer, RFC 6901):

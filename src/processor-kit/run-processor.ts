@@ -30,6 +30,13 @@ import type { OutputItem, ProcessorDefinition, ProcessorResult } from './types';
 
 export const PROCESSOR_RECEIPT_SCHEMA = 'worldloop.processor-receipt/v1' as const;
 export const DEFAULT_SECRETS_DIR = '/run/secrets';
+/**
+ * Where an adapter that cannot mount /run/secrets puts the secret files instead: `secrets/` beside the
+ * inputs file (/work/secrets). The Modal adapter does (ADR 0018): Modal hands a named secret to a command
+ * as environment variables, its prepare step writes them to 0400 files here, and the processor never has
+ * them in its environment. The kit keeps one way of reading a secret — a file named after it.
+ */
+export const WORK_SECRETS_DIR = 'secrets';
 
 export interface KitIo {
   readonly argv: readonly string[];
@@ -91,21 +98,37 @@ function artifactsDirOf(args: KitArgs): string | undefined {
   return args.inputs.startsWith('@') ? join(dirname(args.inputs.slice(1)), 'artifacts') : undefined;
 }
 
+/** The secret folders, in order: the mounted one (/run/secrets), then `secrets/` beside an inputs file. */
+function secretDirsOf(args: KitArgs, mounted: string): string[] {
+  return args.inputs.startsWith('@') ? [mounted, join(dirname(args.inputs.slice(1)), WORK_SECRETS_DIR)] : [mounted];
+}
+
+/** The first file named `name` in `dirs`; undefined when none holds one. */
+async function readSecretFile(dirs: readonly string[], name: string): Promise<string | undefined> {
+  for (const dir of dirs) {
+    try {
+      return await readFile(join(dir, name), 'utf8');
+    } catch {
+      // Not in this folder; the next one may hold it.
+    }
+  }
+  return undefined;
+}
+
 /** Mock mode reads nothing: a secret that is never read can never leak. */
 async function readSecrets(
   def: ProcessorDefinition<never>,
   mode: Mode,
-  dir: string,
+  dirs: readonly string[],
   log: KitLogger,
 ): Promise<Record<string, string>> {
   if (mode === 'mock') return {};
   const out: Record<string, string> = {};
   const read = async (name: string, required: boolean): Promise<void> => {
-    let value: string;
-    try {
-      value = await readFile(join(dir, name), 'utf8');
-    } catch {
-      if (required) throw new WorldloopError('ERR_MISSING_SECRET', `secret ${name} is not mounted at ${dir}/${name}`);
+    let value = await readSecretFile(dirs, name);
+    if (value === undefined) {
+      if (required)
+        throw new WorldloopError('ERR_MISSING_SECRET', `secret ${name} is not a file in ${dirs.join(' or ')}`);
       return;
     }
     // Files written by editors and `echo` end in a newline that is not part of the secret.
@@ -198,7 +221,7 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
     const secrets = await readSecrets(
       def as ProcessorDefinition<never>,
       mode,
-      io.secretsDir ?? DEFAULT_SECRETS_DIR,
+      secretDirsOf(args, io.secretsDir ?? DEFAULT_SECRETS_DIR),
       log,
     );
 
@@ -265,8 +288,9 @@ export async function runProcessor<I>(def: ProcessorDefinition<I>, io: KitIo): P
 
 /** The entry point every processor's `src/main.ts` calls. */
 export function runProcessorMain<I>(def: ProcessorDefinition<I>): void {
-  // Node 18 prints "ExperimentalWarning: The Fetch API is an experimental feature" as plain text on
-  // stderr, which would break the one-JSON-object-per-line contract; other warnings become JSON lines.
+  // Node prints an ExperimentalWarning (on Node 18, the images' runtime before ADR 0019, for every fetch) as
+  // plain text on stderr, which would break the one-JSON-object-per-line contract; other warnings become
+  // JSON lines.
   process.removeAllListeners('warning');
   process.on('warning', (w) => {
     if (w.name === 'ExperimentalWarning') return;

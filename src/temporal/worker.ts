@@ -226,8 +226,9 @@ export async function startWorker(
         }),
       },
       identity: opts.identity ?? `worldloop-worker@${process.pid}`,
-      // Docker runs are I/O-bound waits; a handful in parallel keeps a small machine busy without thrashing.
-      maxConcurrentActivityTaskExecutions: 32,
+      // Docker runs are I/O-bound waits; a handful in parallel keeps a small machine busy without thrashing
+      // (WORLDLOOP_WORKER_ACTIVITIES, default 32).
+      maxConcurrentActivityTaskExecutions: cfg.temporal.maxActivities,
     });
   } catch (err) {
     modal?.handle.client.close();

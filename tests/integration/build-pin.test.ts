@@ -1,6 +1,7 @@
 // Build & Pin against the real loopback registry: both platforms pushed with an index that is read back
-// and asserted, reproducible digests, fail-closed ERR_PLATFORM_MISSING, and pin idempotency / stale-pin /
-// tag detection on a temporary copy of the registry folder.
+// and asserted, each carrying Node 24 for its own CPU, reproducible digests, fail-closed
+// ERR_PLATFORM_MISSING, and pin idempotency / stale-pin / tag detection on a temporary copy of the registry
+// folder.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { WorldloopError } from '../../src/contracts/errors';
 import { baseCacheDir, buildBaseLayer } from '../../src/build/base-rootfs';
 import { type BuildReport, buildAndPush, compareBuildToPins } from '../../src/build/build-push';
 import { indexBytes } from '../../src/build/image-builder';
+import { NODE_RUNTIME, filesFromTgz } from '../../src/build/node-runtime';
 import { assertIndexPlatforms } from '../../src/oci/index-platforms';
 import { MEDIA_TYPES, OciClient, sha256Digest } from '../../src/oci';
 import { pinProblems, pinRegistry, readPinnedStates } from '../../src/registry/pin';
@@ -40,6 +42,13 @@ function tempRegistry(): { dir: string; repo: string; file: string } {
   const file = join(dir, 'text', 'stats.yaml');
   writeFileSync(file, doc.toString({ lineWidth: 0 }));
   return { dir, repo, file };
+}
+
+/** ELF e_machine of /usr/bin/node in a base layer blob (62 = x86-64, 183 = AArch64). */
+function nodeMachine(layerBlob: Uint8Array): number | undefined {
+  const node = filesFromTgz(layerBlob, ['usr/bin/node']).get('usr/bin/node');
+  if (!node || node[0] !== 0x7f || String.fromCharCode(node[1]!, node[2]!, node[3]!) !== 'ELF') return undefined;
+  return node[18]! | (node[19]! << 8);
 }
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
@@ -80,14 +89,30 @@ describe('worldloop build: multi-arch, reproducible, fail closed', () => {
             (m.json.config as { size: number }).size,
           ),
         ),
-      ) as { architecture: string; os: string; created: string; config: { User: string; Entrypoint: string[] } };
+      ) as {
+        architecture: string;
+        os: string;
+        created: string;
+        config: { User: string; Entrypoint: string[]; Labels: Record<string, string> };
+        history: { created_by: string }[];
+      };
       expect(cfg.architecture).toBe(arch);
       expect(cfg.os).toBe('linux');
       expect(cfg.created).toBe('1970-01-01T00:00:00Z');
       expect(cfg.config.User).toBe('65532:65532');
       expect(cfg.config.Entrypoint).toEqual(['/usr/bin/node', '/app/main.js']);
       expect((m.json.layers as unknown[]).length).toBe(2);
+      // The base names the Node it carries, and that Node is built for this platform's CPU.
+      const node = NODE_RUNTIME[arch];
+      expect(cfg.config.Labels['dev.worldloop.base.key']).toMatch(new RegExp(`^node${node.version}-[0-9a-f]{24}$`));
+      expect(cfg.config.Labels['dev.worldloop.base.node']).toBe(
+        `node ${node.version} (npm ${node.name}@${node.version} ${node.integrity})`,
+      );
+      expect(cfg.history[0]!.created_by).toContain(`node ${node.version}`);
+      const base = (m.json.layers as { digest: string; size: number }[])[0]!;
+      expect(nodeMachine(await client.getBlob(repository, base.digest, base.size))).toBe(node.elfMachine);
     }
+    expect(NODE_RUNTIME.arm64.elfMachine).toBe(183); // AArch64
   });
 
   it('is reproducible: a second build gives the same digests', async () => {
@@ -112,7 +137,12 @@ describe('worldloop build: multi-arch, reproducible, fail closed', () => {
       expect(rebuilt.digest).toBe(cached.digest);
       expect(rebuilt.diffId).toBe(cached.diffId);
       expect(rebuilt.packages).toEqual(cached.packages);
-      expect(rebuilt.packages.some((p) => p.startsWith('nodejs_') && p.endsWith(`_${arch}.deb`))).toBe(true);
+      // Debian's nodejs (Node 18) is gone; what the official node binary links against is there.
+      expect(rebuilt.packages.filter((p) => p.startsWith('nodejs_') || p.startsWith('libnode'))).toEqual([]);
+      for (const name of ['libc6', 'libstdc++6', 'libgcc-s1']) {
+        expect(rebuilt.packages.some((p) => p.startsWith(`${name}_`) && p.endsWith(`_${arch}.deb`))).toBe(true);
+      }
+      expect(nodeMachine(rebuilt.blob)).toBe(NODE_RUNTIME[arch].elfMachine);
     }
   });
 

@@ -18,6 +18,7 @@ import type { Adapter, InvokeArgs, InvokeOutcome } from '../../src/adapters/adap
 import { LABELS, containerCreateOptions, containerName, createDockerAdapter } from '../../src/adapters/docker/index';
 import { connectDocker } from '../../src/adapters/docker-engine';
 import { Redactor } from '../../src/log/redactor';
+import { containerCreations, waitForContainerState } from './docker-events';
 
 const run = promisify(execFile);
 
@@ -99,33 +100,10 @@ async function containersNamed(name: string): Promise<Dockerode.ContainerInfo[]>
   return all.filter((c) => c.Names.includes(`/${name}`));
 }
 
-async function waitForContainer(name: string, state = 'running', ms = 20_000): Promise<Dockerode.ContainerInspectInfo> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      const info = await docker.getContainer(name).inspect();
-      if (info.State.Status === state) return info;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > until) throw new Error(`container ${name} never reached ${state}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitForContainer = (name: string, state = 'running', ms = 20_000) =>
+  waitForContainerState(docker, name, state, ms);
 
-/** How many containers the engine created for an execution since `sinceSec`, from docker's event log. */
-async function createEvents(executionId: string, sinceSec: number): Promise<number> {
-  const until = Math.floor(Date.now() / 1000) + 1;
-  await new Promise((r) => setTimeout(r, Math.max(0, until * 1000 - Date.now() + 50)));
-  const stream = await docker.getEvents({
-    since: sinceSec,
-    until,
-    filters: { type: ['container'], event: ['create'], label: [`${LABELS.executionId}=${executionId}`] },
-  });
-  let text = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-  return text.split('\n').filter((l) => l.trim().length > 0).length;
-}
+const createEvents = (executionId: string, sinceSec: number) => containerCreations(docker, executionId, sinceSec);
 
 async function expectRejectCode(p: Promise<unknown>, code: string): Promise<WorldloopError> {
   const err = await p.then(

@@ -97,13 +97,15 @@ export async function createBucket(server: MinioEndpoint, bucket: string): Promi
   }
 }
 
-export async function startMinio(options: { address?: string; readyTimeoutMs?: number } = {}): Promise<MinioServer> {
+export async function startMinio(
+  options: { address?: string; readyTimeoutMs?: number; port?: number } = {},
+): Promise<MinioServer> {
   const bin = minioBinary();
   if (!existsSync(bin)) throw new Error(`MinIO is not built here (${bin}); run \`bash scripts/go-tools.sh minio\``);
   const root = await mkdtemp(join(tmpdir(), 'worldloop-minio-'));
   const dataDir = join(root, 'data');
   await mkdir(dataDir);
-  const port = await freePortInRange();
+  const port = options.port ?? (await freePortInRange());
   const host = options.address ?? '127.0.0.1';
   const endpoint = `http://${host}:${port}`;
   const creds = { accessKeyId: 'worldloop-test', secretAccessKey: `test-${Math.random().toString(36).slice(2)}` };

@@ -3,17 +3,19 @@
 // from the pinned digests. Outputs must be byte-identical to the local adapter's for the same inputs, and
 // the exact list of RPCs a run makes is asserted, so an SDK upgrade that changes the protocol fails here.
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { REPO_ROOT } from '../../src/config';
-import { ReceiptSchema, type Envelope } from '../../src/contracts';
+import type { Envelope } from '../../src/contracts';
 import { hostPlatform } from '../../src/registry';
 import { FAKE_LABEL } from '../fixtures/modal-fake/sandboxes';
 import { modalDescriptorSetPath, startModalFake, type ModalFake } from '../fixtures/modal-fake/server';
 import { integrationEnv } from './env';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
+import { outputsOf, receiptOf } from './modal-outputs';
 
 const run = promisify(execFile);
 const TOKEN = { MODAL_TOKEN_ID: 'ak-fake-id', MODAL_TOKEN_SECRET: 'as-fake-secret' };
@@ -51,25 +53,6 @@ afterAll(async () => {
   await fake?.close();
   vi.unstubAllEnvs();
 });
-
-async function bytesAt(path: string): Promise<Buffer> {
-  return Buffer.from(await h.world.world.readBytes(path));
-}
-
-/**
- * Every output of a successful run by its path under the write prefix, and the index with that prefix
- * taken out (the prefix holds the execution id, which differs between two runs by design).
- */
-async function outputsOf(envelope: Envelope): Promise<Map<string, Buffer>> {
-  expect(envelope.status, JSON.stringify(envelope)).toBe('success');
-  if (envelope.status !== 'success') return new Map();
-  const prefix = envelope.index_path.slice(0, -'outputs.json'.length);
-  const out = new Map<string, Buffer>();
-  for (const p of envelope.outputs) out.set(p.slice(prefix.length), await bytesAt(p));
-  out.set('outputs.json', Buffer.from((await bytesAt(envelope.index_path)).toString().split(prefix).join('')));
-  expect(out.size).toBeGreaterThan(1);
-  return out;
-}
 
 async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();
@@ -124,19 +107,9 @@ describe('worldloop run --adapter modal through the fake', () => {
       expect(c.request.pty_info ?? null).toBeNull();
 
     const local = await timed(() => h.run({ processor_ref: 'text/stats@1', inputs, adapter: 'local', cache: false }));
-    expect(await outputsOf(modal.value.envelope)).toEqual(await outputsOf(local.value.envelope));
+    expect(await outputsOf(h, modal.value.envelope)).toEqual(await outputsOf(h, local.value.envelope));
 
-    const receipt = ReceiptSchema.parse(
-      JSON.parse(
-        (
-          await bytesAt(
-            modal.value.envelope.status === 'success'
-              ? modal.value.envelope.index_path.replace(/outputs\.json$/, 'receipt.json')
-              : '',
-          )
-        ).toString(),
-      ),
-    );
+    const receipt = await receiptOf(h, modal.value.envelope);
     expect(receipt.adapter).toBe('modal');
     expect(receipt.modal_app).toBe(APP);
     expect(receipt.exit_code).toBe(0);
@@ -145,7 +118,12 @@ describe('worldloop run --adapter modal through the fake', () => {
     // Every sandbox the fake started is gone again.
     const left = await docker.listContainers({ all: true, filters: { label: [FAKE_LABEL] } });
     expect(left.filter((c) => c.State === 'running')).toEqual([]);
-    console.log(`[modal-adapter] text/stats@1 run: modal (fake) ${modal.ms} ms, local ${local.ms} ms`);
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    console.log(
+      `[modal-adapter] text/stats@1 --no-cache run: modal (fake) ${modal.ms} ms, local ${local.ms} ms; load average ${load}`,
+    );
   });
 
   it('llm/chat@1 in mock mode: byte-identical to the local adapter, no secret looked up or sent', async () => {
@@ -153,7 +131,7 @@ describe('worldloop run --adapter modal through the fake', () => {
     fake.calls.length = 0;
     const modal = await h.run({ processor_ref: 'llm/chat@1', inputs, adapter: 'modal', cache: false });
     const local = await h.run({ processor_ref: 'llm/chat@1', inputs, adapter: 'local', cache: false });
-    expect(await outputsOf(modal.envelope)).toEqual(await outputsOf(local.envelope));
+    expect(await outputsOf(h, modal.envelope)).toEqual(await outputsOf(h, local.envelope));
     expect(fake.calls.map((c) => c.method)).not.toContain('SecretGetOrCreate');
     const create = fake.calls.find((c) => c.method === 'SandboxCreateV2')!.request as { definition: unknown };
     expect(create.definition).toMatchObject({ secret_ids: [], network_access: { network_access_type: 2 } });

@@ -20,6 +20,10 @@ export interface ScaleEnv {
   /** Namespace names of the worker hosts, with their addresses. */
   readonly hosts: readonly { readonly netns: string; readonly ip: string }[];
   readonly temporalAddress: string;
+  /** The cluster's second frontend (workers on some hosts use it, so a frontend can fail under them). */
+  readonly secondFrontend: string;
+  /** First of the ports the lane uses (WORLDLOOP_SCALE_PORT_BASE): cluster +0…16, dev server +20/21, MinIO +30/31. */
+  readonly portBase: number;
   readonly clusterDir: string;
   readonly clusterEnv: Record<string, string>;
   readonly s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string; bucket: string };
@@ -33,10 +37,12 @@ declare module 'vitest' {
   }
 }
 
-const CLUSTER_PORT_BASE = 17670;
+// Fixed ports on the bridge, movable as a block when a machine runs several lanes at once.
+const PORT_BASE = Number(process.env.WORLDLOOP_SCALE_PORT_BASE ?? 17670);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const id = `s${Math.random().toString(36).slice(2, 7)}`;
+  // Every namespace, veth and bridge is named wl<id>…: `wls3…` for this lane.
+  const id = `s3${Math.random().toString(36).slice(2, 6)}`;
   const t0 = Date.now();
   const cleanups: (() => Promise<unknown>)[] = [];
   const teardown = async (): Promise<void> => {
@@ -53,7 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const clusterEnv = {
       WORLDLOOP_CLUSTER_DIR: clusterDir,
       WORLDLOOP_CLUSTER_IP: hostIp,
-      WORLDLOOP_CLUSTER_PORT_BASE: String(CLUSTER_PORT_BASE),
+      WORLDLOOP_CLUSTER_PORT_BASE: String(PORT_BASE),
     };
     const env = { ...process.env, ...clusterEnv };
     cleanups.push(async () => {
@@ -63,7 +69,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const started = await run('bash', ['scripts/cluster.sh', 'start'], { cwd: REPO_ROOT, env, timeout: 600_000 });
     const temporalAddress = /^TEMPORAL_ADDRESS=(\S+)$/m.exec(started.stdout)![1]!;
 
-    const minio: MinioServer = await startMinio({ address: hostIp });
+    const minio: MinioServer = await startMinio({ address: hostIp, port: PORT_BASE + 30 });
     cleanups.push(() => minio.dispose());
     const bucket = 'worldloop-scale';
     await createBucket(minio, bucket);
@@ -74,6 +80,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       hostIp,
       hosts,
       temporalAddress,
+      secondFrontend: `${hostIp}:${PORT_BASE + 4}`,
+      portBase: PORT_BASE,
       clusterDir,
       clusterEnv,
       s3: {

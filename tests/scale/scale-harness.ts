@@ -15,29 +15,39 @@ import { REPO_ROOT, loadConfig, type Config } from '../../src/config';
 import type { Envelope, RunRequest } from '../../src/contracts';
 import { determinismPath, defaultWritePrefix } from '../../src/contracts/write-prefix';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal';
-import { runClient, runEnvelope, startRun } from '../../src/temporal/client';
+import { runClient, runEnvelope, runHandle, startRun } from '../../src/temporal/client';
 import { openWorld, type World } from '../../src/world';
 
 export const scale = (): ReturnType<typeof inject<'worldloopScale'>> => inject('worldloopScale');
 
+/** Where a process finds the cluster and the world: the lane's own unless a test brings its own. */
+export interface Endpoints {
+  temporalAddress?: string;
+  s3?: ScaleS3;
+}
+type ScaleS3 = ReturnType<typeof scale>['s3'];
+
 /** The environment of a worldloop process on the cluster with the world on S3. */
-export function scaleEnv(stateDir: string, taskQueue: string): NodeJS.ProcessEnv {
+export function scaleEnv(stateDir: string, taskQueue: string, over: Endpoints = {}): NodeJS.ProcessEnv {
   const s = scale();
+  const s3 = over.s3 ?? s.s3;
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    TEMPORAL_ADDRESS: s.temporalAddress,
-    WORLDLOOP_WORLD_URL: `s3://${s.s3.bucket}/${taskQueue}`,
-    AWS_ENDPOINT_URL_S3: s.s3.endpoint,
-    AWS_ACCESS_KEY_ID: s.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s.s3.secretAccessKey,
-    AWS_REGION: s.s3.region,
+    TEMPORAL_ADDRESS: over.temporalAddress ?? s.temporalAddress,
+    WORLDLOOP_WORLD_URL: `s3://${s3.bucket}/${taskQueue}`,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_REGION: s3.region,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     WORLDLOOP_STATE_DIR: stateDir,
     WORLDLOOP_REGISTRY_DIR: s.registryDir,
     WORLDLOOP_TASK_QUEUE: taskQueue,
     WORLDLOOP_METRICS_ADDR: 'off',
     WORLDLOOP_LOG_LEVEL: 'warn',
+    // Three workers share 2 cores here: a few containers each, so timeouts come from the faults, not overload.
+    WORLDLOOP_WORKER_ACTIVITIES: '3',
   };
 }
 
@@ -48,12 +58,12 @@ export interface NsWorker {
   kill(signal: NodeJS.Signals): void;
 }
 
-export async function startWorkerOnHost(host: number, taskQueue: string): Promise<NsWorker> {
+export async function startWorkerOnHost(host: number, taskQueue: string, over: Endpoints = {}): Promise<NsWorker> {
   const { netns } = scale().hosts[host]!;
   const stateDir = await mkdtemp(join(tmpdir(), `wl-${netns}-`));
   const child = spawn('ip', ['netns', 'exec', netns, process.execPath, 'bin/worldloop.js', 'worker'], {
     cwd: REPO_ROOT,
-    env: scaleEnv(stateDir, taskQueue),
+    env: scaleEnv(stateDir, taskQueue, over),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr?.resume();
@@ -74,8 +84,8 @@ export interface ScaleClient {
   close(): Promise<void>;
 }
 
-export async function scaleClient(taskQueue = `wl-scale-${uuidv7()}`): Promise<ScaleClient> {
-  const cfg = loadConfig(scaleEnv(await mkdtemp(join(tmpdir(), 'wl-scale-client-')), taskQueue));
+export async function scaleClient(taskQueue = `wl-scale-${uuidv7()}`, over: Endpoints = {}): Promise<ScaleClient> {
+  const cfg = loadConfig(scaleEnv(await mkdtemp(join(tmpdir(), 'wl-scale-client-')), taskQueue, over));
   const temporal = await connectTemporal(cfg);
   const client = runClient(temporal);
   const world = openWorld(cfg);
@@ -128,6 +138,22 @@ export interface Tally {
   failed: Record<string, number>;
   duplicates: number;
   lost: number;
+  /** Runs whose Execute took more than one attempt (the fault hit them), from their workflow history. */
+  retried: number;
+}
+
+/** The attempt Execute completed on (1 = never retried); 0 when it never ran. */
+async function executeAttempt(c: ScaleClient, executionId: string): Promise<number> {
+  const history = await runHandle(runClient(c.temporal), executionId).fetchHistory();
+  const scheduled = new Set<string>();
+  let attempt = 0;
+  for (const event of history.events ?? []) {
+    if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'execute')
+      scheduled.add(String(event.eventId));
+    const started = event.activityTaskStartedEventAttributes;
+    if (started && scheduled.has(String(started.scheduledEventId))) attempt = Math.max(attempt, started.attempt ?? 1);
+  }
+  return attempt;
 }
 
 /**
@@ -140,12 +166,13 @@ export async function checkExactlyOnce(
   runs: { execution_id: string; envelope: Envelope | undefined }[],
   creates: Map<string, number>,
 ): Promise<Tally> {
-  const tally: Tally = { started: runs.length, succeeded: 0, failed: {}, duplicates: 0, lost: 0 };
+  const tally: Tally = { started: runs.length, succeeded: 0, failed: {}, duplicates: 0, lost: 0, retried: 0 };
   for (const r of runs) {
     if (!r.envelope) {
       tally.lost++;
       continue;
     }
+    if ((await executeAttempt(c, r.execution_id)) > 1) tally.retried++;
     const containers = creates.get(r.execution_id) ?? 0;
     if (containers > 1) tally.duplicates++;
     if (r.envelope.status === 'success') {
@@ -167,5 +194,9 @@ export async function checkExactlyOnce(
   const ours = new Set(runs.map((r) => r.execution_id));
   const orphaned = active.filter((l) => ours.has(l.execution_id));
   if (orphaned.length > 0) throw new Error(`orphaned leases: ${orphaned.map((l) => l.execution_id).join(', ')}`);
+  // Execute keeps an execution's container until its outcome is recorded, then removes it: none may be left.
+  const left = await new Docker().listContainers({ all: true, filters: { label: ['worldloop.execution_id'] } });
+  const leftover = left.filter((k) => ours.has(k.Labels['worldloop.execution_id'] ?? ''));
+  if (leftover.length > 0) throw new Error(`containers left behind: ${leftover.map((k) => k.Names[0]).join(', ')}`);
   return tally;
 }

@@ -21,12 +21,13 @@ const figures: string[] = [];
 
 async function burst(
   start: (i: number) => Promise<{ execution_id: string; result: Promise<{ status: string }> }>,
-): Promise<{ perMinute: number; ok: number }> {
+): Promise<{ perMinute: number; ok: number; ids: string[] }> {
   const t0 = Date.now();
   const started = await Promise.all(Array.from({ length: RUNS }, (_, i) => start(i)));
   const envelopes = await Promise.all(started.map((s) => s.result));
   const seconds = (Date.now() - t0) / 1000;
-  return { perMinute: (RUNS / seconds) * 60, ok: envelopes.filter((e) => e.status === 'success').length };
+  const ok = envelopes.filter((e) => e.status === 'success').length;
+  return { perMinute: (RUNS / seconds) * 60, ok, ids: started.map((s) => s.execution_id) };
 }
 
 async function stopAll(workers: NsWorker[]): Promise<void> {
@@ -45,14 +46,15 @@ describe('throughput', () => {
         await c.start({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'ok', text: 'warm' } })
       ).result;
       const watch = await watchContainerCreates();
-      const { perMinute, ok } = await burst((i) =>
+      const { perMinute, ok, ids } = await burst((i) =>
         c.start({ processor_ref: 'test/fixture@1', inputs: { behaviour: 'ok', text: `t${n}-${i}-${uuidv7()}` } }),
       );
       watch.stop();
       figures.push(`cluster + MinIO, ${n} worker(s): ${perMinute.toFixed(1)} runs/min (${RUNS} runs)`);
       console.log(`[throughput] ${figures.at(-1)}`);
       expect(ok).toBe(RUNS);
-      expect([...watch.counts.values()].every((count) => count === 1)).toBe(true);
+      // Only this burst's executions: the engine is shared with other lanes' containers.
+      expect(ids.map((id) => watch.counts.get(id) ?? 0)).toEqual(ids.map(() => 1));
     } finally {
       await stopAll(workers);
       await c.close();
@@ -68,8 +70,8 @@ describe('throughput', () => {
       WORLDLOOP_STATE_DIR: stateDir,
       WORLDLOOP_REGISTRY_DIR: scale().registryDir,
       WORLDLOOP_TASK_QUEUE: taskQueue,
-      WORLDLOOP_TEMPORAL_PORT: '17690',
-      WORLDLOOP_UI_PORT: '17691',
+      WORLDLOOP_TEMPORAL_PORT: String(scale().portBase + 20),
+      WORLDLOOP_UI_PORT: String(scale().portBase + 21),
       WORLDLOOP_METRICS_ADDR: 'off',
       WORLDLOOP_LOG_LEVEL: 'warn',
     };

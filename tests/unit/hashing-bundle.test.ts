@@ -1,6 +1,6 @@
-// The processor-container situation: src/hashing bundled by esbuild for Node 18 with the native addon
-// marked external and absent. The bundle must fall back (noble at once, WASM after initBlake3) and still
-// produce the official digests.
+// The processor-container situation: src/hashing bundled by esbuild for Node 24 (the images' runtime,
+// src/build/node-runtime.ts) with the native addon marked external and absent. The bundle must fall back
+// (noble at once, WASM after initBlake3) and still produce the official digests.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ it('bundled without @napi-rs/blake-hash, the sync API works on noble, then WASM 
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node18',
+    target: 'node24',
     external: ['@napi-rs/blake-hash'],
     outfile: join(dir, 'hashing.mjs'),
     logLevel: 'silent',

@@ -79,6 +79,8 @@ class MemoryModal implements ModalPort {
   readonly sandboxes: MemorySandbox[] = [];
   readonly leftOver: MemorySandbox[] = [];
   failAt: { op: string; error: Error } | undefined;
+  /** The prepare step's exit code (3: a secret's key missing from its environment). */
+  prepareExit = 0;
 
   constructor(readonly processor: Processor) {}
 
@@ -118,6 +120,7 @@ class MemorySandbox implements SandboxHandle {
   stopped = false;
   detached = false;
   stdin = '';
+  prepareSecrets: unknown;
   #stop!: () => void;
   readonly #stoppedPromise = new Promise<void>((resolve) => (this.#stop = resolve));
 
@@ -135,7 +138,13 @@ class MemorySandbox implements SandboxHandle {
     if (command[1] === '/app/main.js') return Promise.resolve(this.#processor());
     if (command.at(-1) === '/work/out') return Promise.resolve(this.#collect());
     this.stdin = Buffer.from(opts.stdin ?? []).toString();
-    return Promise.resolve({ stdout: once(''), stderr: once(''), wait: () => Promise.resolve(0) });
+    this.prepareSecrets = opts.secrets;
+    const code = this.modal.prepareExit;
+    return Promise.resolve({
+      stdout: once(''),
+      stderr: once(code === 0 ? '' : 'the environment has no OPENAI_API_KEY\n'),
+      wait: () => Promise.resolve(code),
+    });
   }
 
   #processor(): ExecHandle {
@@ -210,12 +219,19 @@ describe('the Modal adapter’s run', () => {
       memoryMiB: 128,
       timeoutMs: 150_000,
       blockNetwork: true,
-      secrets: [],
       tags: { [EXECUTION_TAG]: EXECUTION_ID },
       name: `wl-${EXECUTION_ID}`,
     });
     expect(sb.detached).toBe(true);
-    expect(JSON.parse(sb.stdin)).toEqual({ dirs: ['/work/out'], files: [['/work/inputs.json', '{"text":"hello"}']] });
+    expect(sb.spec).not.toHaveProperty('secrets');
+    expect(JSON.parse(sb.stdin)).toEqual({
+      dirs: ['/work/out'],
+      files: [['/work/inputs.json', '{"text":"hello"}']],
+      blobs: [],
+      secrets: [],
+      secretsDir: '/work/secrets',
+    });
+    expect(sb.prepareSecrets).toEqual([]);
     expect(await readFile(join(a.workdir, 'out', 'outputs', 'stats.json'), 'utf8')).toBe('{"bytes":5}');
     expect(beats).toContainEqual(expect.objectContaining({ phase: 'creating sandbox' }));
   });
@@ -237,11 +253,22 @@ describe('the Modal adapter’s run', () => {
     });
     await adapterOf(modal).invoke(a);
     expect(modal.ops).toContain('secrets OPENAI_API_KEY');
-    expect(modal.sandboxes[0]!.spec).toMatchObject({
-      blockNetwork: false,
-      secrets: [{ secretId: 'st-OPENAI_API_KEY' }],
-    });
-    expect(modal.sandboxes[0]!.stdin).not.toContain('sk-value');
+    const sb = modal.sandboxes[0]!;
+    expect(sb.spec).toMatchObject({ blockNetwork: false });
+    // The secret is the prepare command's environment only: not the sandbox's, not the processor's.
+    expect(sb.spec).not.toHaveProperty('secrets');
+    expect(sb.prepareSecrets).toEqual([{ secretId: 'st-OPENAI_API_KEY' }]);
+    expect(JSON.parse(sb.stdin)).toMatchObject({ secrets: ['OPENAI_API_KEY'], secretsDir: '/work/secrets' });
+    expect(sb.stdin).not.toContain('sk-value');
+  });
+
+  it('a Modal secret without the key of its name: ERR_MISSING_SECRET from prepare, sandbox terminated', async () => {
+    const modal = new MemoryModal(writesStats);
+    modal.prepareExit = 3;
+    const a = args({ mode: 'real', secrets: { OPENAI_API_KEY: 'sk-value' } });
+    expect(await codeOf(adapterOf(modal).invoke(a))).toBe('ERR_MISSING_SECRET');
+    expect(modal.ops).not.toContain('exec processor');
+    expect(modal.ops.slice(-2)).toEqual(['terminate sb-1', 'wait sb-1']);
   });
 
   it('mock mode with a secret value passed: ERR_SECRET_NOT_ALLOWED before anything is called', async () => {

@@ -407,6 +407,22 @@ describe('secrets', () => {
     expect(r.seen?.secrets).toEqual({ OPENAI_API_KEY: SECRET });
   });
 
+  it('real mode: the mounted folder first, then secrets/ beside the inputs file (where the Modal adapter writes)', async () => {
+    const mounted = join(work, 'run-secrets');
+    await mkdir(mounted);
+    await mkdir(join(work, 'secrets'));
+    await writeFile(join(work, 'secrets', 'OPENAI_API_KEY'), `${SECRET}\n`);
+    await writeFile(join(work, 'secrets', 'EXTRA_TOKEN'), 'beside-the-inputs');
+    await writeFile(join(mounted, 'EXTRA_TOKEN'), 'mounted-wins');
+    const r = await run(
+      definition(() => [{ relpath: 'outputs/x', bytes: 'x', mime: 'text/plain' }], withSecret),
+      { text: 'x' },
+      { mode: 'real', secretsDir: mounted },
+    );
+    expect(r.code).toBe(0);
+    expect(r.seen?.secrets).toEqual({ OPENAI_API_KEY: SECRET, EXTRA_TOKEN: 'mounted-wins' });
+  });
+
   it('real mode without a required secret fails with ERR_MISSING_SECRET (exit 2) before the runner is built', async () => {
     const r = await run(
       definition(() => [], withSecret),

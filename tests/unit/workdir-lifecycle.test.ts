@@ -7,7 +7,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readExecuteRecord, executeRecordName } from '../../activities/execute-record';
+import { readExecuteRecord, executeRecordName, recordExecute } from '../../activities/execute-record';
+import { WorldloopError } from '../../src/contracts';
+import type { Adapter } from '../../src/adapters/adapter';
 import { sweepWorkdirs } from '../../activities/workdir';
 import { ReceiptSchema } from '../../src/contracts';
 import { determinismPath } from '../../src/contracts/write-prefix';
@@ -93,6 +95,41 @@ describe('the workdir lives only until the run has an outcome', () => {
     const again = await execute(env, 'r1', admitted);
     expect(again).toEqual(first);
     expect(env.adapter.invocations).toBe(1);
+  });
+
+  it('an attempt that fails after another worker recorded the outcome returns that outcome; the kept container goes', async () => {
+    // The cross-worker race of the 200-run test (ADR 0020-execution-container-lock): this attempt lost its
+    // container to a retry elsewhere, which recorded the outcome first.
+    env = await phaseEnv();
+    const admitted = await admit(env, 'c1');
+    const world = env.world;
+    const discarded: string[] = [];
+    let lock: { keepContainer?: boolean; recordedBefore?: boolean; recordedAfter?: boolean } = {};
+    const adapter: Adapter = env.adapter; // the scripted one, with the lock's parts of the interface
+    adapter.discard = (id) => Promise.resolve(void discarded.push(id));
+    adapter.invoke = async (args, ctl) => {
+      lock = { keepContainer: ctl?.keepContainer, recordedBefore: await ctl?.recordedElsewhere?.() };
+      const at = new Date().toISOString();
+      const meta = { env_fingerprint: 'x', image_digest: 'x', adapter: 'local' as const, mode: 'mock' as const };
+      await recordExecute(world, args.execution_id, {
+        envelope: {
+          status: 'error',
+          execution_id: args.execution_id,
+          error: { code: 'ERR_PROCESSOR_FAILED', message: 'exit 3 (recorded by the other worker)' },
+          meta: { ...meta, duration_ms: 0, cache_hit: false, cost_micro: 0 },
+        },
+        exit_code: 3,
+        started_at: at,
+        finished_at: at,
+      });
+      lock.recordedAfter = await ctl?.recordedElsewhere?.();
+      throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', 'the container went away under this attempt');
+    };
+    expect(await failureCode(execute(env, 'c1', admitted))).toBe('ERR_PROCESSOR_FAILED');
+    expect(lock).toEqual({ keepContainer: true, recordedBefore: false, recordedAfter: true });
+    // The next attempt reads the record and removes the container the adapter kept.
+    expect(await failureCode(execute(env, 'c1', admitted))).toBe('ERR_PROCESSOR_FAILED');
+    expect(discarded).toEqual(['c1']);
   });
 
   it('a record that is not this execution’s is refused, never run over', async () => {

@@ -4,6 +4,11 @@
 // ERR_ADOPTION_REFUSED and left where it is — removing it could destroy someone's evidence.
 import type Dockerode from 'dockerode';
 import { WorldloopError } from '../../contracts/errors';
+import { formatImageRef, type PinnedImageRef } from '../../oci/image-ref';
+import type { InvokeArgs } from '../adapter';
+import { containerCreateOptions } from './container-spec';
+import type { DockerAdapterDeps } from './deps';
+import { mirrorRef } from './engine';
 
 type Inspect = Dockerode.ContainerInspectInfo;
 type CreateOptions = Dockerode.ContainerCreateOptions;
@@ -79,4 +84,21 @@ export function assertAdoptable(info: Inspect, expected: CreateOptions, images: 
     'ERR_ADOPTION_REFUSED',
     `container ${info.Name.replace(/^\//, '')} (${info.Id.slice(0, 12)}) is not configured as this adapter creates it: ${found.join('; ')}`,
   );
+}
+
+/** `info` against what the adapter creates for `args`: throws ERR_ADOPTION_REFUSED, or in 'test' mode answers. */
+export function checkAdoption(
+  info: Inspect,
+  args: InvokeArgs,
+  image: PinnedImageRef,
+  deps: Pick<DockerAdapterDeps, 'pullRegistry' | 'egressNetwork'>,
+  mode: 'throw' | 'test',
+): boolean {
+  const images = [formatImageRef(image), mirrorRef(image, deps.pullRegistry)].filter(
+    (r): r is string => r !== undefined,
+  );
+  const expected = containerCreateOptions(args, formatImageRef(image), deps.egressNetwork);
+  if (mode === 'test') return adoptionMismatches(info, expected, images).length === 0;
+  assertAdoptable(info, expected, images);
+  return true;
 }

@@ -3,12 +3,14 @@
 // there instead of starting a second run.
 import type { Adapter, InvokeArgs, InvokeControl } from '../adapter';
 import type { DockerAdapterDeps } from './deps';
+import { discardContainer } from './execution-container';
 import { DockerRun } from './supervisor';
 
 export function createDockerAdapter(deps: DockerAdapterDeps): Adapter {
   return {
     name: 'local',
     invoke: (args: InvokeArgs, ctl?: InvokeControl) => new DockerRun(deps, args, ctl ?? {}).run(),
+    discard: (executionId: string) => discardContainer(deps.docker, executionId),
   };
 }
 

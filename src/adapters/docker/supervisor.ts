@@ -10,31 +10,19 @@ import { LifecycleCapture } from '../../run-logs/capture';
 import { LogTail } from '../log-tail';
 import { LABELS, containerCreateOptions, containerName, HEARTBEAT_INTERVAL_MS } from './container-spec';
 import type { DockerAdapterDeps } from './deps';
-import { adoptionMismatches, assertAdoptable } from './adoption';
-import { createContainer, ensureImage, inspectContainer, mirrorRef, waitForEngine, type Inspect } from './engine';
-import {
-  engineError,
-  ignoreStatus,
-  isUnreachable,
-  isoOf,
-  messageOf,
-  sleep,
-  statusOf,
-  withTimeout,
-} from './engine-errors';
+import { checkAdoption } from './adoption';
+import { foreignWorkdir } from './execution-container';
+import { createContainer, ensureImage, inspectContainer, waitForEngine, type Inspect } from './engine';
+import { engineError, ignoreStatus, isUnreachable, isoOf, messageOf, sleep, statusOf } from './engine-errors';
+import { withTimeout } from './engine-errors';
 import { costFromReceipt, envelopeFor, ranPastDeadline, redactRunSecrets } from './envelope';
 import { KillWatch, discardStopped, markContainer, stoppedByEngine } from './engine-stop';
 import { layoutOf, prepareHostFiles, preparedFor, readForEnvelope, removeSecrets, type Layout } from './host-files';
-import { formatImageRef, parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
+import { parsePinnedImageRef, type PinnedImageRef } from '../../oci/image-ref';
 import { checkOutputs, watchOutputs } from './output-watch';
 import { collectTail, followLogs } from './logs';
-import {
-  readResultRecord,
-  unstartedRecord,
-  writeResultRecord,
-  type ResultRecord,
-  type Termination,
-} from './result-record';
+import { readResultRecord, unstartedRecord, writeResultRecord } from './result-record';
+import type { ResultRecord, Termination } from './result-record';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 
@@ -90,6 +78,8 @@ export class DockerRun {
       const found = await inspectContainer(this.#docker, this.#name);
       if (found) {
         this.#checkOwnership(found);
+        const replayed = await this.#takeWorkdirOf(found);
+        if (replayed) return replayed;
         // Before anything is written for it (secrets above all): is it what we would have created?
         this.#checkAdoptable(found);
         this.#deps.logger?.info(
@@ -103,6 +93,10 @@ export class DockerRun {
       if (this.#ctl.signal?.aborted) {
         this.#throwIfDetaching();
         return this.#finishWithoutContainer('cancelled before the container started');
+      }
+      if (await this.#ctl.recordedElsewhere?.()) {
+        const id = this.#args.execution_id;
+        throw new WorldloopError('ERR_ADAPTER_UNAVAILABLE', `execution ${id} has a recorded outcome; no container`);
       }
       const runRef = await ensureImage(this.#docker, this.#image, this.#args.platform, this.#deps.pullRegistry, (ref) =>
         this.#heartbeat({ phase: 'pulling', image: ref }),
@@ -154,13 +148,20 @@ export class DockerRun {
 
   /** The container's configuration against what this adapter creates: ERR_ADOPTION_REFUSED if it differs. */
   #checkAdoptable(info: Inspect, mode: 'throw' | 'test' = 'throw'): boolean {
-    const images = [formatImageRef(this.#image), mirrorRef(this.#image, this.#deps.pullRegistry)].filter(
-      (r): r is string => r !== undefined,
-    );
-    const expected = containerCreateOptions(this.#args, formatImageRef(this.#image), this.#deps.egressNetwork);
-    if (mode === 'test') return adoptionMismatches(info, expected, images).length === 0;
-    assertAdoptable(info, expected, images);
-    return true;
+    return checkAdoption(info, this.#args, this.#image, this.#deps, mode);
+  }
+
+  /**
+   * A container another worker created mounts that worker's workdir: supervise it there (its outputs are
+   * written there), replaying the outcome that worker recorded if it did (execution-container.ts).
+   */
+  async #takeWorkdirOf(found: Inspect): Promise<InvokeOutcome | undefined> {
+    const workdir = foreignWorkdir(found, this.#args.execution_id, this.#paths.workdir);
+    if (workdir === undefined) return undefined;
+    this.#args = { ...this.#args, workdir };
+    this.#paths = layoutOf(this.#args);
+    const recorded = await this.#readRecorded();
+    return recorded ? this.#replay(recorded) : undefined;
   }
 
   #prepare(containerId: string): Promise<void> {
@@ -176,16 +177,14 @@ export class DockerRun {
   }
 
   async #replay(record: ResultRecord): Promise<InvokeOutcome> {
-    // A crash between writing the record and removing the container leaves both; finish the clean-up.
-    try {
-      const left = await inspectContainer(this.#docker, this.#name);
-      // Only a container we would have created is ours to remove; anything else stays for a person to see.
-      if (left?.Config.Labels?.[LABELS.executionId] === this.#args.execution_id && this.#checkAdoptable(left, 'test')) {
-        await ignoreStatus(this.#docker.getContainer(left.Id).remove({ force: true }), 404, 409);
-      }
-    } catch {
-      // The engine being away does not change a recorded outcome.
-    }
+    // A crash between writing the record and removing the container leaves both: finish the clean-up, unless
+    // the caller keeps the container until the outcome is durable elsewhere. Only a container we would have
+    // created is ours to remove (anything else stays for a person to see); an engine away changes nothing.
+    const left = this.#ctl.keepContainer
+      ? undefined
+      : await inspectContainer(this.#docker, this.#name).catch(() => undefined);
+    if (left?.Config.Labels?.[LABELS.executionId] === this.#args.execution_id && this.#checkAdoptable(left, 'test'))
+      await ignoreStatus(this.#docker.getContainer(left.Id).remove({ force: true }), 404, 409).catch(() => undefined);
     await removeSecrets(this.#paths);
     return this.#outcome(record, true);
   }
@@ -436,7 +435,7 @@ export class DockerRun {
     // Refused outputs are never staged; give their disk back now rather than when the workdir goes.
     if (termination === 'output_limit') await rm(this.#paths.out, { recursive: true, force: true });
     try {
-      await ignoreStatus(container.remove({ force: true }), 404, 409);
+      if (!this.#ctl.keepContainer) await ignoreStatus(container.remove({ force: true }), 404, 409);
     } catch (err) {
       // The outcome is recorded; a container left behind is removed by the next attempt or by hand.
       this.#deps.logger?.warn(

@@ -26,7 +26,6 @@ export interface SandboxSpec {
   /** A multiple of 1000 (Modal's rule). */
   readonly timeoutMs: number;
   readonly blockNetwork: boolean;
-  readonly secrets: readonly SecretRef[];
   readonly tags: Readonly<Record<string, string>>;
   /** Unique among the app's running sandboxes: a second create with it fails instead of running twice. */
   readonly name: string;
@@ -37,6 +36,8 @@ export interface ExecOptions {
   readonly stdin?: Uint8Array;
   readonly stdout: 'pipe' | 'ignore';
   readonly stderr: 'pipe' | 'ignore';
+  /** Named Modal secrets set as this command's environment only (never the sandbox's). */
+  readonly secrets?: readonly SecretRef[];
 }
 
 /** A command running in a sandbox; streams are binary (never a PTY). */

@@ -3,42 +3,60 @@
 // `node -e` — something the real Modal runs exactly as the fake does:
 //
 //   1. keep-alive   the sandbox's own process: it only keeps the sandbox up while commands run in it.
-//   2. prepare      reads {dirs, files} as JSON on stdin and writes /work/inputs.json (and config.json),
-//                   so the processor gets the same `--inputs @/work/inputs.json` as under the local adapter
-//                   (inputs up to 1 MiB do not fit on a command line).
+//   2. prepare      reads its payload (work-files.ts) on stdin and writes /work/inputs.json (and config.json),
+//                   the input artifacts under /work/artifacts/ and, in real mode, /work/secrets/<NAME>, so
+//                   the processor gets the same `--inputs @/work/inputs.json` and the same files as under the
+//                   local adapter (inputs up to 1 MiB do not fit on a command line).
 //   3. processor    the image's entry point with the local adapter's argv, byte for byte.
 //   4. collect      writes /work/out as a ustar archive (PAX `path` records for long names) to stdout, in
 //                   binary mode. Symbolic links and special files are written as what they are, so the
 //                   unpacker (output-tar.ts) refuses them by name instead of following them.
 import { containerCreateOptions } from '../docker/container-spec';
 import type { InvokeArgs } from '../adapter';
+import { SANDBOX_OUT_DIR } from './work-files';
 
 /** The processor images' entry point (src/build/image-builder.ts ENTRYPOINT; a unit test keeps them equal). */
 export const PROCESSOR_ENTRYPOINT = ['/usr/bin/node', '/app/main.js'] as const;
 const NODE = PROCESSOR_ENTRYPOINT[0];
-export const SANDBOX_OUT_DIR = '/work/out';
 
 export const KEEP_ALIVE_COMMAND: readonly string[] = [NODE, '-e', 'setInterval(() => {}, 1 << 30)'];
 
+/** The prepare step's exit status when a named Modal secret lacks the key of its name (ADR 0018). */
+export const PREPARE_MISSING_SECRET_EXIT = 3;
+
+// stdin: one line of JSON (work-files.ts PrepareSpec), then the artifact bytes back to back. Secret values
+// come from this command's own environment — Modal gives the named secrets to this command alone — and are
+// written 0400 into a 0700 folder; the processor reads the files and never has them in its environment.
 const PREPARE_SCRIPT = `
 const fs = require('fs');
 const chunks = [];
 process.stdin.on('data', (c) => chunks.push(c));
 process.stdin.on('end', () => {
-  const spec = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const all = Buffer.concat(chunks);
+  const nl = all.indexOf(10);
+  const spec = JSON.parse(all.subarray(0, nl).toString('utf8'));
   for (const d of spec.dirs) fs.mkdirSync(d, { recursive: true, mode: 0o755 });
   for (const [p, text] of spec.files) fs.writeFileSync(p, text, { mode: 0o644, flag: 'wx' });
+  let at = nl + 1;
+  for (const [p, size] of spec.blobs) {
+    fs.writeFileSync(p, all.subarray(at, at + size), { mode: 0o444, flag: 'wx' });
+    at += size;
+  }
+  if (at !== all.length) throw new Error('prepare payload has ' + (all.length - at) + ' stray bytes');
+  if (spec.secrets.length === 0) return;
+  fs.mkdirSync(spec.secretsDir, { mode: 0o700 });
+  for (const name of spec.secrets) {
+    const value = process.env[name];
+    if (value === undefined || value === '') {
+      process.stderr.write('the environment has no ' + name + '\\n');
+      process.exit(${PREPARE_MISSING_SECRET_EXIT});
+    }
+    fs.writeFileSync(spec.secretsDir + '/' + name, value, { mode: 0o400, flag: 'wx' });
+  }
 });
 `;
 
 export const PREPARE_COMMAND: readonly string[] = [NODE, '-e', PREPARE_SCRIPT];
-
-/** What the prepare step writes: the same files the local adapter mounts under /work. */
-export function prepareInput(args: Pick<InvokeArgs, 'inputs' | 'config'>): Uint8Array {
-  const files: [string, string][] = [['/work/inputs.json', JSON.stringify(args.inputs)]];
-  if (args.config) files.push(['/work/config.json', JSON.stringify(args.config)]);
-  return new TextEncoder().encode(JSON.stringify({ dirs: [SANDBOX_OUT_DIR], files }));
-}
 
 /** The processor's command: the image's entry point and exactly the local adapter's argv. */
 export function processorCommand(args: InvokeArgs): string[] {

@@ -27,14 +27,15 @@ import { modalAppName, type AppOwner } from './app-name';
 import { toModalError } from './errors';
 import { sandboxVerdict } from './exit-status';
 import { unpackOutputTar } from './output-tar';
-import type { ExecHandle, ModalPort, SandboxHandle } from './port';
+import type { ExecHandle, ModalPort, SandboxHandle, SecretRef } from './port';
 import {
   KEEP_ALIVE_COMMAND,
   PREPARE_COMMAND,
+  PREPARE_MISSING_SECRET_EXIT,
   collectCommand,
-  prepareInput,
   processorCommand,
 } from './sandbox-commands';
+import { SANDBOX_SECRETS_DIR, preparePayload } from './work-files';
 
 /** The tag that ties a sandbox to its execution; a retried Execute finds earlier sandboxes by it. */
 export const EXECUTION_TAG = 'worldloop.execution_id';
@@ -126,9 +127,11 @@ export class ModalRun {
   async #runWithApp(): Promise<InvokeOutcome> {
     const args = this.#args;
     const port = this.#deps.port;
+    // Built (and every artifact re-hashed) before any Modal call: a refusal here creates nothing.
+    const payload = await preparePayload(args);
     const app = await port.app(this.#appName);
     const image = await port.image(app, args.image, this.#deps.pullSecret);
-    // Real mode sends the secrets by name; their values stay in Modal. Mock mode looks up none.
+    // Real mode names the secrets; their values stay in Modal. Mock mode looks up none.
     const secrets = args.mode === 'real' ? await port.secrets(Object.keys(args.secrets).sort()) : [];
     await this.#terminateEarlierAttempts(await port.findSandboxes(app, { [EXECUTION_TAG]: args.execution_id }));
     if (this.#ctl.signal?.aborted) return this.#cancelledBeforeStart();
@@ -139,7 +142,6 @@ export class ModalRun {
       memoryMiB: args.runtime.memory_mb,
       timeoutMs: (args.runtime.timeout_s + SANDBOX_GRACE_S) * 1000,
       blockNetwork: !(args.mode === 'real' && args.runtime.network === 'egress'),
-      secrets,
       tags: { [EXECUTION_TAG]: args.execution_id },
       name: sandboxName(args.execution_id),
     });
@@ -158,7 +160,7 @@ export class ModalRun {
       'adapter.invoke',
     );
     try {
-      return await this.#runIn(sandbox);
+      return await this.#runIn(sandbox, payload.bytes, secrets);
     } finally {
       await this.#stop(sandbox);
     }
@@ -177,8 +179,8 @@ export class ModalRun {
     }
   }
 
-  async #runIn(sandbox: SandboxHandle): Promise<InvokeOutcome> {
-    await this.#prepare(sandbox);
+  async #runIn(sandbox: SandboxHandle, payload: Uint8Array, secrets: readonly SecretRef[]): Promise<InvokeOutcome> {
+    await this.#prepare(sandbox, payload, secrets);
     const tail = new LogTail();
     const capture = new LifecycleCapture();
     const started_at = new Date().toISOString();
@@ -241,16 +243,22 @@ export class ModalRun {
     );
   }
 
-  /** Writes /work/inputs.json (and config.json) inside the sandbox. */
-  async #prepare(sandbox: SandboxHandle): Promise<void> {
-    const proc = await sandbox.exec(PREPARE_COMMAND, {
-      stdin: prepareInput(this.#args),
-      stdout: 'ignore',
-      stderr: 'pipe',
-    });
+  /**
+   * Writes /work inside the sandbox (work-files.ts). Only this command gets the named secrets — Modal sets
+   * them as its environment — and it writes them to files: the sandbox's own process, the processor and the
+   * collect step never carry a secret in their environment.
+   */
+  async #prepare(sandbox: SandboxHandle, payload: Uint8Array, secrets: readonly SecretRef[]): Promise<void> {
+    const proc = await sandbox.exec(PREPARE_COMMAND, { stdin: payload, stdout: 'ignore', stderr: 'pipe', secrets });
     const tail = new LogTail();
     await drain(proc.stderr, (chunk) => tail.push(chunk));
     const code = await proc.wait();
+    if (code === PREPARE_MISSING_SECRET_EXIT) {
+      throw new WorldloopError(
+        'ERR_MISSING_SECRET',
+        `a Modal secret of this run does not hold the key of its name (${this.#redact(tail.text()).slice(-300).trim()}); expected ${SANDBOX_SECRETS_DIR}/<NAME> from the secret named <NAME>`,
+      );
+    }
     if (code !== 0) {
       throw new WorldloopError(
         'ERR_ADAPTER_UNAVAILABLE',

