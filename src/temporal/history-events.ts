@@ -1,7 +1,7 @@
 // The one walk over a run's history events that `explain`, `lineage` and `verify` share: the start input, which
 // activity types were scheduled, and the first completed result of each type. Pure, so recorded histories test it.
 // A phase is an ordinary activity (ActivityTaskScheduled … ActivityTaskCompleted) or, since the local-phases patch
-// (workflows/run-processor.ts, ADR 00XX), a local activity: one `core_local_activity` marker holding the activity
+// (workflows/run-processor.ts, ADR 0021), a local activity: one `core_local_activity` marker holding the activity
 // type and its result. Both count alike; the committed histories hold runs of both kinds.
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
