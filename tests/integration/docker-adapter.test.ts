@@ -19,19 +19,12 @@ import { LABELS, containerCreateOptions, containerName, createDockerAdapter } fr
 import { connectDocker } from '../../src/adapters/docker-engine';
 import { Redactor } from '../../src/log/redactor';
 import { containerCreations, waitForContainerState } from './docker-events';
+import { SMALL_RUNTIME } from '../fixtures/small-runtime';
 
 const run = promisify(execFile);
 
 const PLANTED = 'planted-secret-value-7f3a9c';
-const RUNTIME: Runtime = {
-  cpu: 0.5,
-  memory_mb: 128,
-  timeout_s: 30,
-  gpu: 'none',
-  network: 'none',
-  pids: 64,
-  outputs: DEFAULT_OUTPUT_LIMITS,
-};
+const RUNTIME: Runtime = SMALL_RUNTIME;
 
 let docker: Dockerode;
 let imageRef: string; // 127.0.0.1:5000/worldloop/tests/busybox@sha256:…

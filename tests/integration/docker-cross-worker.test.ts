@@ -12,12 +12,12 @@ import type Dockerode from 'dockerode';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, config } from '../../src/config';
-import { DEFAULT_OUTPUT_LIMITS } from '../../src/contracts';
 import { WorldloopError } from '../../src/contracts/errors';
 import type { Adapter, InvokeArgs } from '../../src/adapters/adapter';
 import { containerName, createDockerAdapter } from '../../src/adapters/docker/index';
 import { connectDocker } from '../../src/adapters/docker-engine';
 import { containerCreations, waitForContainerState } from './docker-events';
+import { SMALL_RUNTIME } from '../fixtures/small-runtime';
 
 const run = promisify(execFile);
 
@@ -56,15 +56,7 @@ function argsOn(worker: string, execution_id: string, sh: string): InvokeArgs {
     mode: 'mock',
     inputs: { script_b64: Buffer.from(sh).toString('base64') },
     write_prefix: `world://artifacts/outputs/test/busybox/${execution_id}/`,
-    runtime: {
-      cpu: 0.5,
-      memory_mb: 128,
-      timeout_s: 30,
-      gpu: 'none',
-      network: 'none',
-      pids: 64,
-      outputs: DEFAULT_OUTPUT_LIMITS,
-    },
+    runtime: SMALL_RUNTIME,
     secrets: {},
     env_fingerprint: 'adapter=local;cross-worker',
     workdir: join(root, worker, 'runs', execution_id),

@@ -1,11 +1,11 @@
 // Adoption checks the container's configuration, not only its name and label (issue 14, item 8).
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OUTPUT_LIMITS } from '../../src/contracts/schemas';
 import type { InvokeArgs } from '../../src/adapters/adapter';
 import { adoptionMismatches, assertAdoptable } from '../../src/adapters/docker/adoption';
 import { containerCreateOptions } from '../../src/adapters/docker/container-spec';
 import { expectCode } from './helpers/expect-code';
+import { SMALL_RUNTIME } from '../fixtures/small-runtime';
 
 const IMAGE = `127.0.0.1:5000/a/b@sha256:${'ab'.repeat(32)}`;
 const ARGS: InvokeArgs = {
@@ -16,15 +16,7 @@ const ARGS: InvokeArgs = {
   mode: 'mock',
   inputs: {},
   write_prefix: 'world://artifacts/x/',
-  runtime: {
-    cpu: 0.5,
-    memory_mb: 128,
-    timeout_s: 30,
-    gpu: 'none',
-    network: 'none',
-    pids: 64,
-    outputs: DEFAULT_OUTPUT_LIMITS,
-  },
+  runtime: SMALL_RUNTIME,
   secrets: {},
   env_fingerprint: 'adapter=local',
   workdir: '/state/runs/x/work',

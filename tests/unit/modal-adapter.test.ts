@@ -26,6 +26,7 @@ import { ENTRYPOINT } from '../../src/build/image-builder';
 import { WorldloopError } from '../../src/contracts/errors';
 import { DEFAULT_OUTPUT_LIMITS } from '../../src/contracts/schemas';
 import { codeOf } from './helpers/expect-code';
+import { SMALL_RUNTIME } from '../fixtures/small-runtime';
 
 const EXECUTION_ID = '019ac1f0-0000-7000-8000-0000000000aa';
 const IMAGE = `127.0.0.1:5000/worldloop/text-stats@sha256:${'ab'.repeat(32)}`;
@@ -39,15 +40,7 @@ function args(over: Partial<InvokeArgs> = {}): InvokeArgs {
     mode: 'mock',
     inputs: { text: 'hello' },
     write_prefix: `world://artifacts/text-stats/${EXECUTION_ID}/`,
-    runtime: {
-      cpu: 0.5,
-      memory_mb: 128,
-      timeout_s: 30,
-      gpu: 'none',
-      network: 'none',
-      pids: 64,
-      outputs: DEFAULT_OUTPUT_LIMITS,
-    },
+    runtime: SMALL_RUNTIME,
     secrets: {},
     env_fingerprint: 'adapter=modal',
     workdir: mkdtempSync(join(tmpdir(), 'wl-modal-unit-')),
