@@ -17,7 +17,7 @@ import { runEnvelope as envelopeOf } from '../../src/temporal/client';
 import { ensureDevServer, stopDevServer } from '../../src/temporal/dev-server';
 import { startOwnDockerd, type OwnDockerd } from './chaos-own-dockerd';
 import { integrationEnv } from './env';
-import { freePort } from './free-port';
+import { freePorts } from './free-port';
 import { startLoopHarness, type LoopHarness } from './loop-harness';
 
 const docker = new Dockerode();
@@ -145,12 +145,13 @@ describe('a Temporal server outage mid-run', () => {
 
   beforeAll(async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'wl-chaos-temporal-'));
+    const [port, uiPort] = await freePorts(2);
     own = loadConfig({
       ...process.env,
       TEMPORAL_ADDRESS: undefined,
       WORLDLOOP_STATE_DIR: stateDir,
-      WORLDLOOP_TEMPORAL_PORT: String(await freePort()),
-      WORLDLOOP_UI_PORT: String(await freePort()),
+      WORLDLOOP_TEMPORAL_PORT: String(port),
+      WORLDLOOP_UI_PORT: String(uiPort),
     });
     const server = await ensureDevServer(own);
     oh = await startLoopHarness({ temporalAddress: server.address, uiUrl: server.uiUrl }, { embeddedWorker: false });
