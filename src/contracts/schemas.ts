@@ -4,6 +4,9 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors';
 import { ProcessorConfigSchema } from './processor-config';
+import { PROCESSOR_REF_PATTERN } from './processor-ref';
+
+export { PROCESSOR_REF_PATTERN, parseProcessorRef } from './processor-ref';
 
 export const MODES = ['mock', 'real'] as const;
 export const ModeSchema = z.enum(MODES);
@@ -17,14 +20,7 @@ export const PLATFORMS = ['amd64', 'arm64'] as const;
 export const PlatformSchema = z.enum(PLATFORMS);
 export type Platform = z.infer<typeof PlatformSchema>;
 
-/** `ns/name@major`, lower-case, the form registry files and the CLI use. */
-export const PROCESSOR_REF_PATTERN = /^([a-z0-9][a-z0-9-]*)\/([a-z0-9][a-z0-9-]*)@([1-9][0-9]*)$/;
 export const ProcessorRefSchema = z.string().regex(PROCESSOR_REF_PATTERN, 'expected ns/name@major, e.g. text/stats@1');
-
-export function parseProcessorRef(ref: string): { ns: string; name: string; major: number } | undefined {
-  const m = PROCESSOR_REF_PATTERN.exec(ref);
-  return m ? { ns: m[1]!, name: m[2]!, major: Number(m[3]) } : undefined;
-}
 
 export const PlanKeySchema = z
   .string()

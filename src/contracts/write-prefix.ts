@@ -1,5 +1,5 @@
 // The write prefix template of a run. Pure, so the workflow can expand it (docs/architecture.md §2: exactly once).
-import { parseProcessorRef } from './schemas';
+import { parseProcessorRef } from './processor-ref';
 
 export const EXECUTION_ID_PLACEHOLDER = '{execution_id}';
 

@@ -1,9 +1,10 @@
 // No value-level import cycles (house rule). Type-only imports are erased at compile time and do not
 // count; dynamic `import()` does, because a lazy cycle still ties the two modules' load order together.
-// A small reader of import statements rather than a dependency: the code base is plain ESM TypeScript.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+// The import reader is tests/unit/helpers/value-imports.ts.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveSpec, valueImports } from './helpers/value-imports';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ROOTS = ['src', 'activities', 'workflows'];
@@ -14,38 +15,6 @@ function sources(dir: string): string[] {
     if (statSync(path).isDirectory()) return sources(path);
     return /\.ts$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
   });
-}
-
-const STATIC = /^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]/gm;
-const SIDE_EFFECT = /^\s*import\s+['"]([^'"]+)['"]/gm;
-const DYNAMIC = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
-
-/** The relative specifiers a file imports at value level. */
-export function valueImports(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(STATIC)) {
-    const [, , typeOnly, clause = '', spec = ''] = m;
-    if (typeOnly) continue;
-    // `import { type A, type B } from` imports nothing at run time; one plain name makes it a value import.
-    const braces = /^\{([\s\S]*)\}$/.exec(clause.trim());
-    if (braces) {
-      const names = braces[1]!
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-      if (names.length > 0 && names.every((n) => n.startsWith('type '))) continue;
-    }
-    out.push(spec);
-  }
-  for (const m of text.matchAll(SIDE_EFFECT)) out.push(m[1]!);
-  for (const m of text.matchAll(DYNAMIC)) out.push(m[1]!);
-  return out.filter((s) => s.startsWith('.'));
-}
-
-function resolveSpec(from: string, spec: string): string | undefined {
-  const base = resolve(dirname(from), spec);
-  const candidates = [base, `${base}.ts`, base.replace(/\.js$/, '.ts'), join(base, 'index.ts')];
-  return candidates.find((c) => existsSync(c) && statSync(c).isFile());
 }
 
 function findCycles(graph: Map<string, string[]>): string[][] {
