@@ -12,13 +12,15 @@
 // eagerly and A's worker reserves no slot for eager activity dispatch (the server must enable it:
 // system.enableActivityEagerExecution; TEMPORAL_ADDRESS picks a server other than the dev server). Round by round, in alternating
 // order, it runs text/stats@1 (mock) as a miss and then as a cache hit on each, and prints p50/p95 of
-// start → result and the paired difference B − A.
+// start → result and the paired difference B − A. A miss is also shown without its Execute activity (start → result
+// minus Execute's started → completed in the history): the container's own time is the same on both sides and its
+// noise would hide what the workflow's side costs.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { REPO_ROOT, loadConfig } from '../src/config';
@@ -95,9 +97,11 @@ async function main(): Promise<void> {
   const run = async ({ taskQueue, client, eager }: (typeof workers)[number], text: string) => {
     const request = statsRequest(text);
     const t0 = performance.now();
-    const envelope = await runEnvelope((await startRun(client, { taskQueue, request, eager })).handle);
+    const { handle } = await startRun(client, { taskQueue, request, eager });
+    const envelope = await runEnvelope(handle);
+    const ms = performance.now() - t0;
     if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);
-    return performance.now() - t0;
+    return { ms, executeMs: executeSpan((await handle.fetchHistory()).events ?? []) };
   };
   const s: Record<string, number[]> = {};
   const add = (k: string, v: number) => (s[k] ??= []).push(v);
@@ -108,12 +112,15 @@ async function main(): Promise<void> {
       const order = i % 2 === 0 ? workers : [...workers].reverse();
       for (const w of order) {
         const text = `ab ${w.name} ${salt} ${i}`;
-        add(`${w.name} miss`, await run(w, text));
-        add(`${w.name} cache hit`, await run(w, text));
+        const miss = await run(w, text);
+        add(`${w.name} miss`, miss.ms);
+        add(`${w.name} miss without Execute`, miss.ms - miss.executeMs);
+        add(`${w.name} cache hit`, (await run(w, text)).ms);
       }
     }
     const paired = (k: string) => s[`B ${k}`]!.map((v, i) => v - s[`A ${k}`]![i]!);
     s['B − A miss, paired'] = paired('miss');
+    s['B − A miss without Execute, paired'] = paired('miss without Execute');
     s['B − A cache hit, paired'] = paired('cache hit');
     const load = (await exec('cat', ['/proc/loadavg'])).stdout.split(' ').slice(0, 3).join(' ');
     const rows = [
@@ -133,6 +140,20 @@ async function main(): Promise<void> {
     await queued.connection.close();
     await rm(tree, { recursive: true, force: true });
   }
+}
+
+type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+
+/** Execute's started → completed in the history (server clock), 0 when the run had no Execute (a cache hit). */
+function executeSpan(events: HistoryEvents): number {
+  const ms = (e: HistoryEvents[number] | undefined) =>
+    e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6) : NaN;
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'execute');
+  if (!scheduled) return 0;
+  const id = String(scheduled.eventId);
+  const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
+  const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
+  return ms(completed) - ms(started);
 }
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
