@@ -19,6 +19,8 @@ const flightKey = (cacheKey: string, generation: number) =>
 /**
  * Identical concurrent runs share one execution: the first claims the cache key; the others wait for its
  * cache record. If the owner ends without one (it failed), the next claims a new generation and runs.
+ * Asked not to wait (the local Reserve, ADR 0022), it answers `in_flight` instead of waiting; the workflow then
+ * runs the ordinary, heartbeating activity, which starts this scan again.
  */
 async function singleFlight(deps: ActivityDeps, input: ReserveInput): Promise<ReserveResult | undefined> {
   const { execution_id, admitted } = input;
@@ -36,6 +38,7 @@ async function singleFlight(deps: ActivityDeps, input: ReserveInput): Promise<Re
     const record = await lookupCache(deps.world, admitted.cache_key);
     if (record) return { status: 'cache_hit', record };
     if (last && (await deps.flights.isRunning(last.execution_id))) {
+      if (input.wait === false) return { status: 'in_flight', owner: last.execution_id };
       Context.current().heartbeat({ waiting_for: last.execution_id });
       await sleep(FLIGHT_POLL_MS);
       continue;

@@ -82,9 +82,18 @@ export interface ReserveInput {
   execution_id: string;
   plan: string;
   admitted: AdmitResult;
+  /**
+   * false: do not wait for an identical run in flight, answer `in_flight` (the local Reserve of ADR 0022, which cannot
+   * heartbeat). Absent or true: wait for it, heartbeating (the ordinary activity).
+   */
+  wait?: boolean;
 }
 
-export type ReserveResult = { status: 'reserved' } | { status: 'cache_hit'; record: CacheRecord };
+export type ReserveResult =
+  | { status: 'reserved' }
+  | { status: 'cache_hit'; record: CacheRecord }
+  /** Only when `wait` is false: an identical run (`owner`) is executing; nothing was claimed or reserved. */
+  | { status: 'in_flight'; owner: string };
 
 export interface ExecuteInput {
   execution_id: string;

@@ -61,12 +61,21 @@ const quick = proxyActivities<Activities>({ startToCloseTimeout: '60s', retry })
  */
 export const LOCAL_PHASES_PATCH = 'local-phases-v1';
 
+/**
+ * Reserve as a local activity too (ADR 0022), in the workflow task that ran Admit: one activity dispatch and one
+ * workflow task fewer on every miss. It is idempotent per execution_id (ledger, leases, the single-flight claim),
+ * so a local attempt run again on another worker after a crash takes nothing twice. It cannot heartbeat, so it
+ * never waits: when an identical run is in flight it answers `in_flight` and the ordinary activity waits.
+ */
+export const LOCAL_RESERVE_PATCH = 'local-reserve-v1';
+
 const localPhase = (summary: string) =>
   proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry, summary });
 const local = {
   admit: localPhase('Admit').admit,
   settleCached: localPhase('Settle (cache hit)').settleCached,
   recheck: localPhase('Re-check').recheck,
+  reserve: localPhase('Reserve').reserve,
 };
 
 export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
@@ -119,15 +128,22 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     let record = admitted.cache_hit;
     if (!record) {
       enter('reserve');
-      // Single-flight may wait for an identical run in progress; it heartbeats while it waits.
-      const reservation = await proxyActivities<Activities>({
-        startToCloseTimeout: `${admitted.runtime.timeout_s + 120}s`,
-        heartbeatTimeout: '20s',
-        retry,
-      }).reserve({ execution_id, plan: request.plan, admitted });
+      const reserveInput = { execution_id, plan: request.plan, admitted };
+      let reservation = patched(LOCAL_RESERVE_PATCH)
+        ? await local.reserve({ ...reserveInput, wait: false })
+        : undefined;
+      if (reservation === undefined || reservation.status === 'in_flight') {
+        // Single-flight may wait for an identical run in progress; it heartbeats while it waits.
+        reservation = await proxyActivities<Activities>({
+          startToCloseTimeout: `${admitted.runtime.timeout_s + 120}s`,
+          heartbeatTimeout: '20s',
+          retry,
+        }).reserve(reserveInput);
+      }
       done('reserve');
       if (reservation.status === 'cache_hit') record = reservation.record;
-      else reserved = true;
+      else if (reservation.status === 'reserved') reserved = true;
+      else throw toApplicationFailure('ERR_INVARIANT', `Reserve waited and still answered ${reservation.status}`);
     }
 
     if (record) {

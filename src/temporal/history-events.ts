@@ -1,5 +1,5 @@
 // The one walk over a run's history events that `explain`, `lineage` and `verify` share: the start input, which
-// activity types were scheduled, and the first completed result of each type. Pure, so recorded histories test it.
+// activity types were scheduled, and the last completed result of each type. Pure, so recorded histories test it.
 // A phase is an ordinary activity (ActivityTaskScheduled … ActivityTaskCompleted) or, since the local-phases patch
 // (workflows/run-processor.ts, ADR 0021), a local activity: one `core_local_activity` marker holding the activity
 // type and its result. Both count alike; the committed histories hold runs of both kinds.
@@ -11,7 +11,11 @@ export type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchH
 export interface ActivityOutcomes {
   /** Every activity type the workflow scheduled or ran as a local activity, completed or not. */
   readonly scheduled: ReadonlySet<string>;
-  /** The result payload of the first completion of each activity type (a phase completes once per run). */
+  /**
+   * The result payload of the last completion of each activity type. A phase completes once per run, except Reserve
+   * when its local try found an identical run in flight (`in_flight`) and the ordinary activity then waited for it
+   * (ADR 0022): the later result is the phase's.
+   */
   readonly results: ReadonlyMap<string, Payload | undefined>;
 }
 
@@ -39,7 +43,7 @@ export function activityOutcomes(events: readonly HistoryEvent[]): ActivityOutco
   const ranLocally = new Set<string>();
   const results = new Map<string, Payload | undefined>();
   const complete = (type: string, result: Payload | null | undefined) => {
-    if (!results.has(type)) results.set(type, result ?? undefined);
+    results.set(type, result ?? undefined);
   };
   for (const event of events) {
     const scheduled = event.activityTaskScheduledEventAttributes;

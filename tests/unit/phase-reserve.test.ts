@@ -108,6 +108,31 @@ describe('reserve: single-flight of identical deterministic runs', () => {
     expect((await env.plans.getPlan(PLAN)).reservations.map((r) => r.execution_id)).toEqual(['e1']);
   });
 
+  it('asked not to wait (the local Reserve, ADR 0022), it answers in_flight and takes nothing', async () => {
+    env = await phaseEnv();
+    const a1 = await admit(env, 'e1');
+    await reserve(env, 'e1', a1);
+    env.running.add('e1');
+    const a2 = await admit(env, 'e2');
+    const before = await env.plans.getPlan(PLAN);
+    const tried = await inActivity(env.activities.reserve, {
+      execution_id: 'e2',
+      plan: PLAN,
+      admitted: a2,
+      wait: false,
+    });
+    expect(tried).toEqual({ status: 'in_flight', owner: 'e1' });
+    expect((await env.plans.getPlan(PLAN)).events).toBe(before.events);
+    expect((await env.leases.activeLeases()).map((l) => l.execution_id)).toEqual(['e1']);
+    expect(await env.world.getJson(`flights/${a1.cache_key}/000001`)).toBeUndefined();
+    // Not waiting changes nothing else: with no identical run in flight it reserves as the ordinary activity does.
+    env.running.delete('e1');
+    await inActivity(env.activities.release, { execution_id: 'e1', plan: PLAN });
+    expect(
+      await inActivity(env.activities.reserve, { execution_id: 'e2', plan: PLAN, admitted: a2, wait: false }),
+    ).toEqual({ status: 'reserved' });
+  });
+
   it('if the owner ended without a result, the next run claims a new generation and runs', async () => {
     env = await phaseEnv();
     await reserve(env, 'e1', await admit(env, 'e1'));
