@@ -16,8 +16,26 @@ const markers = (events: HistoryEvent[]) =>
   events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
 
 describe('activityOutcomes', () => {
-  it('a miss since the patch: admit and recheck as markers, reserve, execute and settle as activities', () => {
+  it('a miss since the local-reserve patch: admit, reserve and recheck as markers, execute and settle as activities', () => {
     const events = recorded('text-stats-success.json');
+    expect(markers(events)).toBe(3);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes).length).toBe(2);
+    const phases = activityOutcomes(events);
+    expect([...phases.scheduled].sort()).toEqual(['admit', 'execute', 'recheck', 'reserve', 'settle']);
+    expect(decodePayload<ReserveResult>(phases.results.get('reserve'))?.status).toBe('reserved');
+  });
+
+  it('an identical run in flight: the local Reserve answered in_flight, the ordinary one waited; its result counts', () => {
+    const events = recorded('text-stats-in-flight.json');
+    expect(markers(events)).toBe(4);
+    const phases = activityOutcomes(events);
+    expect([...phases.scheduled].sort()).toEqual(['admit', 'recheck', 'reserve', 'settleCached']);
+    const reserved = decodePayload<ReserveResult>(phases.results.get('reserve'));
+    expect(reserved).toMatchObject({ status: 'cache_hit', record: { execution_id: expect.any(String) } });
+  });
+
+  it('a miss since the local-phases patch: admit and recheck as markers, reserve, execute and settle as activities', () => {
+    const events = recorded('text-stats-success.before-local-reserve.json');
     expect(markers(events)).toBe(2);
     const phases = activityOutcomes(events);
     expect([...phases.scheduled].sort()).toEqual(['admit', 'execute', 'recheck', 'reserve', 'settle']);
