@@ -80,10 +80,10 @@ describe('metrics', () => {
     expect(await valueOf('worldloop_budget_spent_usd_total{plan="default"}')).toBe(0);
     expect(await valueOf('worldloop_budget_reserved_usd_total{plan="default"}')).toBeGreaterThanOrEqual(0);
     // The SDK's own worker metrics, from the second endpoint, agree with ours: eight phase executions, of which the
-    // miss's reserve, execute and settle ran as ordinary activities and the rest as local ones (ADR 0021).
+    // miss's execute and settle ran as ordinary activities and the rest as local ones (ADR 0021, ADR 0023).
     expect(await valueOf('sum(worldloop_phase_duration_seconds_count)')).toBe(8);
-    expect(await valueOf('sum(temporal_activity_execution_latency_count{job="temporal-sdk"})')).toBe(3);
-    expect(await valueOf('sum(temporal_local_activity_execution_latency_count{job="temporal-sdk"})')).toBe(5);
+    expect(await valueOf('sum(temporal_activity_execution_latency_count{job="temporal-sdk"})')).toBe(2);
+    expect(await valueOf('sum(temporal_local_activity_execution_latency_count{job="temporal-sdk"})')).toBe(6);
     const scrape = await valueOf('scrape_duration_seconds{job="worldloop"}');
     console.info(`[obs] Prometheus scrape_duration_seconds{job="worldloop"} = ${(scrape * 1000).toFixed(1)} ms`);
   });
