@@ -19,7 +19,7 @@ const flightKey = (cacheKey: string, generation: number) =>
 /**
  * Identical concurrent runs share one execution: the first claims the cache key; the others wait for its
  * cache record. If the owner ends without one (it failed), the next claims a new generation and runs.
- * Asked not to wait (the local Reserve, ADR 0022), it answers `in_flight` instead of waiting; the workflow then
+ * Asked not to wait (the local Reserve, ADR 0023), it answers `in_flight` instead of waiting; the workflow then
  * runs the ordinary, heartbeating activity, which starts this scan again.
  */
 async function singleFlight(deps: ActivityDeps, input: ReserveInput): Promise<ReserveResult | undefined> {

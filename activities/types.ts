@@ -83,7 +83,7 @@ export interface ReserveInput {
   plan: string;
   admitted: AdmitResult;
   /**
-   * false: do not wait for an identical run in flight, answer `in_flight` (the local Reserve of ADR 0022, which cannot
+   * false: do not wait for an identical run in flight, answer `in_flight` (the local Reserve of ADR 0023, which cannot
    * heartbeat). Absent or true: wait for it, heartbeating (the ordinary activity).
    */
   wait?: boolean;

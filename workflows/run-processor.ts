@@ -62,7 +62,7 @@ const quick = proxyActivities<Activities>({ startToCloseTimeout: '60s', retry })
 export const LOCAL_PHASES_PATCH = 'local-phases-v1';
 
 /**
- * Reserve as a local activity too (ADR 0022), in the workflow task that ran Admit: one activity dispatch and one
+ * Reserve as a local activity too (ADR 0023), in the workflow task that ran Admit: one activity dispatch and one
  * workflow task fewer on every miss. It is idempotent per execution_id (ledger, leases, the single-flight claim),
  * so a local attempt run again on another worker after a crash takes nothing twice. It cannot heartbeat, so it
  * never waits: when an identical run is in flight it answers `in_flight` and the ordinary activity waits.

@@ -14,7 +14,7 @@ export interface ActivityOutcomes {
   /**
    * The result payload of the last completion of each activity type. A phase completes once per run, except Reserve
    * when its local try found an identical run in flight (`in_flight`) and the ordinary activity then waited for it
-   * (ADR 0022): the later result is the phase's.
+   * (ADR 0023): the later result is the phase's.
    */
   readonly results: ReadonlyMap<string, Payload | undefined>;
 }

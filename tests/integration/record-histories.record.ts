@@ -92,7 +92,7 @@ for (const c of cases) {
 }
 
 // An identical run started while the first executes: its local Reserve answers in_flight and the ordinary Reserve
-// waits for the first's cache record (ADR 0022), so this history holds Reserve twice.
+// waits for the first's cache record (ADR 0023), so this history holds Reserve twice.
 it('records text-stats-in-flight', async () => {
   const request = { processor_ref: 'text/stats@1', inputs: { text: 'recorded in-flight run' } } as const;
   const first = await h.start(request);

@@ -108,7 +108,7 @@ describe('reserve: single-flight of identical deterministic runs', () => {
     expect((await env.plans.getPlan(PLAN)).reservations.map((r) => r.execution_id)).toEqual(['e1']);
   });
 
-  it('asked not to wait (the local Reserve, ADR 0022), it answers in_flight and takes nothing', async () => {
+  it('asked not to wait (the local Reserve, ADR 0023), it answers in_flight and takes nothing', async () => {
     env = await phaseEnv();
     const a1 = await admit(env, 'e1');
     await reserve(env, 'e1', a1);
