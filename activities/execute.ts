@@ -15,6 +15,7 @@ import { materializeArtifactInputs } from './artifact-inputs';
 import { bindArtifacts } from '../src/contracts/artifact-inputs';
 import type { ExecuteInput, ExecuteResult } from './types';
 import { removeWorkdir } from './workdir';
+import { discardInBackground } from './container-sweep';
 
 export function makeExecute(deps: ActivityDeps) {
   return async function execute({ execution_id, request, admitted }: ExecuteInput): Promise<ExecuteResult> {
@@ -96,7 +97,8 @@ export function makeExecute(deps: ActivityDeps) {
         finished_at: outcome.finished_at,
         ...(staging ? { staging } : {}),
       });
-      await releaseContainer(adapter, execution_id);
+      // The record is the lock from here on (ADR 0022): the engine's removal need not delay the run.
+      discardInBackground(deps, adapter, execution_id);
       await removeWorkdir(workdir);
       if (ranIn !== workdir && basename(ranIn) === execution_id) await removeWorkdir(ranIn);
       return resultOfRecord(record);
