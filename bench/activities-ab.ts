@@ -25,6 +25,7 @@ import { exactNumbersCodec } from '../src/temporal/exact-numbers-codec';
 import type { buildActivityDeps } from '../src/temporal/worker';
 import { openWorld } from '../src/world';
 import { preparedRegistryDir } from '../tests/integration/loop-harness';
+import { decodePayload, type HistoryEvent } from '../src/temporal/history-events';
 import { percentile } from './floor';
 import { statsRequest } from './stats-request';
 
@@ -89,16 +90,20 @@ async function main(): Promise<void> {
     }),
   );
   await openWorld(cfg).ledger.createPlan('default', 10_000_000);
-  const run = async ({ taskQueue }: (typeof workers)[number], text: string) => {
-    const t0 = performance.now();
-    const envelope = await runEnvelope(
-      (await startRun(client, { taskQueue, request: statsRequest(text), eager: true })).handle,
-    );
-    if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);
-    return performance.now() - t0;
-  };
   const s: Record<string, number[]> = {};
   const add = (k: string, v: number) => (s[k] ??= []).push(v);
+  const run = async ({ taskQueue, name }: (typeof workers)[number], text: string, phases = false) => {
+    const t0 = performance.now();
+    const { handle } = await startRun(client, { taskQueue, request: statsRequest(text), eager: true });
+    const envelope = await runEnvelope(handle);
+    if (envelope.status !== 'success') throw new Error(`run failed: ${JSON.stringify(envelope)}`);
+    const elapsed = performance.now() - t0;
+    if (phases) {
+      for (const [k, v] of Object.entries(phaseTimes((await handle.fetchHistory()).events ?? [])))
+        add(`${name} ${k}`, v);
+    }
+    return elapsed;
+  };
   const cpu: Record<string, number> = {};
   const runs: Record<string, number> = {};
   /** Runs `fn` and charges this process's CPU time to `name` (the client side is the same for A and B). */
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
       const order = i % 2 === 0 ? workers : [...workers].reverse();
       for (const w of order) {
         const text = `ab ${w.name} ${salt} ${i}`;
-        add(`${w.name} miss`, await charged(w.name, 1, () => run(w, text)));
+        add(`${w.name} miss`, await charged(w.name, 1, () => run(w, text, true)));
         add(`${w.name} cache hit`, await charged(w.name, 1, () => run(w, text)));
       }
       for (const w of order) {
@@ -131,6 +136,8 @@ async function main(): Promise<void> {
     if (!ONLY) {
       const paired = (k: string) => s[`B ${k}`]!.map((v, i) => v - s[`A ${k}`]![i]!);
       s['B − A miss, paired'] = paired('miss');
+      s['B − A Execute after the container exited, paired'] = paired('Execute after the container exited');
+      s['B − A Settle, paired'] = paired('Settle');
       s['B − A cache hit, paired'] = paired('cache hit');
       s[`B − A ${CONCURRENT} concurrent, paired`] = paired(`${CONCURRENT} concurrent misses (batch)`);
     }
@@ -154,6 +161,33 @@ async function main(): Promise<void> {
     await rm(tree, { recursive: true, force: true });
     await rm(stateDir, { recursive: true, force: true });
   }
+}
+
+const timeOf = (e: HistoryEvent): number =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+
+/**
+ * From a miss's history: Execute from the container's exit (the engine's FinishedAt, in Execute's result) to
+ * its completion event, and Settle from its start to its completion event.
+ */
+function phaseTimes(events: readonly HistoryEvent[]): Record<string, number> {
+  const typeOf = new Map<string, string>();
+  const startedAt = new Map<string, number>();
+  const out: Record<string, number> = {};
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) startedAt.set(typeOf.get(String(started.scheduledEventId)) ?? '', timeOf(e));
+    const done = e.activityTaskCompletedEventAttributes;
+    const type = done ? typeOf.get(String(done.scheduledEventId)) : undefined;
+    if (type === 'execute') {
+      const result = decodePayload<{ finished_at: string }>(done?.result?.payloads?.[0]);
+      if (result) out['Execute after the container exited'] = timeOf(e) - Date.parse(result.finished_at);
+    }
+    if (type === 'settle') out['Settle'] = timeOf(e) - startedAt.get('settle')!;
+  }
+  return out;
 }
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
