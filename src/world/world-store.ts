@@ -9,6 +9,7 @@ import { WorldloopError } from '../contracts/errors';
 import { writeFileAtomic } from '../write-file-atomic';
 import { blake3Hex, canonicalize, createBlake3, hashFile, parseJsonBytes } from '../hashing';
 import { validateKey, type ContentCheck, type ObjectStore, type PutResult } from './object-store';
+import { mapLimit } from './map-limit';
 import { canonicalPath } from './path';
 import { NAMESPACES, blobKey, pathKey, prefixKey } from './store-keys';
 
@@ -89,19 +90,6 @@ function parseEntry(bytes: Uint8Array, key: string): WorldEntry {
     throw new WorldloopError('ERR_DIGEST_MISMATCH', `index record ${key} is malformed`);
   }
   return v as WorldEntry;
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export class WorldStore {
