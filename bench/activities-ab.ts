@@ -1,6 +1,7 @@
 // bench/activities-ab.ts — does a change to what the phase activities do make runs faster? Paired and interleaved.
 //
-//   npx tsx bench/activities-ab.ts [--baseline <git ref>]    (default main; BENCH_N=12 by default)
+//   npx tsx bench/activities-ab.ts [--baseline <git ref>] [--candidate <git ref>]   (default main and the
+//                                                            working tree; BENCH_N=12 by default)
 //   BENCH_CPU_PROFILE=1 … --only B                            (one variant, for `node --cpu-prof` of the worker side)
 //
 // Two workers in this process run the same workflow code (the working tree's) on two task queues. Worker A
@@ -33,10 +34,12 @@ const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 12);
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const BASELINE = flag('--baseline') ?? 'main';
+/** B's ref; without one, B runs the working tree as it is when the workers start. */
+const CANDIDATE = flag('--candidate');
 const ONLY = flag('--only');
 const CONCURRENT = 4;
 
-/** The baseline's sources in a temporary folder that resolves packages from this checkout's node_modules. */
+/** A ref's sources in a temporary folder that resolves packages from this checkout's node_modules. */
 async function baselineTree(ref: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'wl-act-ab-'));
   await exec('bash', ['-c', `git -C "${REPO_ROOT}" archive "${ref}" package.json activities src | tar -x -C "${dir}"`]);
@@ -73,7 +76,8 @@ async function main(): Promise<void> {
     workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
     logger: { ...silent },
   });
-  const roots = { A: tree, B: REPO_ROOT };
+  const candidate = CANDIDATE ? await baselineTree(CANDIDATE) : undefined;
+  const roots = { A: tree, B: candidate ?? REPO_ROOT };
   const names = (ONLY ? [ONLY] : ['A', 'B']) as ('A' | 'B')[];
   const workers = await Promise.all(
     names.map(async (name) => {
@@ -143,7 +147,7 @@ async function main(): Promise<void> {
     }
     const load = (await exec('cat', ['/proc/loadavg'])).stdout.split(' ').slice(0, 3).join(' ');
     const rows = [
-      `A = activities at ${BASELINE}, B = working tree; N=${N}, Node ${process.version}, load average ${load}.`,
+      `A = activities at ${BASELINE}, B = ${CANDIDATE ? `activities at ${CANDIDATE}` : 'working tree'}; N=${N}, Node ${process.version}, load average ${load}.`,
       '',
       '| measure | p50 | p95 |',
       '|---|---:|---:|',
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
     for (const w of workers) w.worker.shutdown();
     await Promise.all(workers.map((w) => w.done));
     await connection.close();
-    await rm(tree, { recursive: true, force: true });
+    for (const dir of [tree, candidate]) if (dir) await rm(dir, { recursive: true, force: true });
     await rm(stateDir, { recursive: true, force: true });
   }
 }
