@@ -10,7 +10,7 @@
 // text/stats@1 (mock) as a miss and then as a cache hit on each, then 4 concurrent misses on each; it prints
 // p50/p95 of start → result, the paired difference B − A, and the worker process's CPU time per run.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,7 @@ import { openWorld } from '../src/world';
 import { preparedRegistryDir } from '../tests/integration/loop-harness';
 import { decodePayload, type HistoryEvent } from '../src/temporal/history-events';
 import { percentile } from './floor';
+import { refTree } from './ref-tree';
 import { statsRequest } from './stats-request';
 
 const exec = promisify(execFile);
@@ -38,14 +39,6 @@ const BASELINE = flag('--baseline') ?? 'main';
 const CANDIDATE = flag('--candidate');
 const ONLY = flag('--only');
 const CONCURRENT = 4;
-
-/** A ref's sources in a temporary folder that resolves packages from this checkout's node_modules. */
-async function baselineTree(ref: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wl-act-ab-'));
-  await exec('bash', ['-c', `git -C "${REPO_ROOT}" archive "${ref}" package.json activities src | tar -x -C "${dir}"`]);
-  await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
 
 type ActivitiesModule = { createActivities: typeof createActivities };
 type WorkerModule = { buildActivityDeps: typeof buildActivityDeps };
@@ -68,7 +61,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: dev.address,
     WORLDLOOP_LOG_LEVEL: 'error',
   });
-  const tree = await baselineTree(BASELINE);
+  const tree = await refTree(BASELINE);
   const connection = await NativeConnection.connect({ address: dev.address });
   const client = new Client({ connection, namespace: cfg.temporal.namespace });
   const salt = `${Date.now()}`;
@@ -76,7 +69,7 @@ async function main(): Promise<void> {
     workflowsPath: join(REPO_ROOT, 'workflows', 'index.ts'),
     logger: { ...silent },
   });
-  const candidate = CANDIDATE ? await baselineTree(CANDIDATE) : undefined;
+  const candidate = CANDIDATE ? await refTree(CANDIDATE) : undefined;
   const roots = { A: tree, B: candidate ?? REPO_ROOT };
   const names = (ONLY ? [ONLY] : ['A', 'B']) as ('A' | 'B')[];
   const workers = await Promise.all(
