@@ -15,6 +15,7 @@ import { materializeArtifactInputs } from './artifact-inputs';
 import { bindArtifacts } from '../src/contracts/artifact-inputs';
 import type { ExecuteInput, ExecuteResult } from './types';
 import { removeWorkdir } from './workdir';
+import { discardInBackground } from './container-sweep';
 
 export function makeExecute(deps: ActivityDeps) {
   return async function execute({ execution_id, request, admitted }: ExecuteInput): Promise<ExecuteResult> {
@@ -77,17 +78,19 @@ export function makeExecute(deps: ActivityDeps) {
       };
       // A container another worker created ran in that worker's workdir (execution-container.ts).
       const ranIn = dirname(outcome.out_dir);
-      await keepExecutionLogs(deps, run, outcome, ranIn);
-      const staging =
+      // The run's log and its staged outputs are independent writes: both land before the record, at once.
+      const [, staging] = await Promise.all([
+        keepExecutionLogs(deps, run, outcome, ranIn),
         outcome.envelope.status === 'error'
           ? undefined
-          : await stageOutputs(deps.world, outcome.out_dir, {
+          : stageOutputs(deps.world, outcome.out_dir, {
               execution_id,
               write_prefix: admitted.write_prefix,
               inputs_hash: admitted.inputs_hash.value,
               reserve_micro: admitted.reserve_micro,
               limits: admitted.runtime.outputs,
-            });
+            }),
+      ]);
       // Recorded before the workdir goes: from here on the world store is the only place this outcome lives.
       const record = await recordExecute(deps.world, execution_id, {
         envelope: outcome.envelope,
@@ -96,7 +99,8 @@ export function makeExecute(deps: ActivityDeps) {
         finished_at: outcome.finished_at,
         ...(staging ? { staging } : {}),
       });
-      await releaseContainer(adapter, execution_id);
+      // The record is the lock from here on (ADR 0023): the engine's removal need not delay the run.
+      discardInBackground(deps, adapter, execution_id);
       await removeWorkdir(workdir);
       if (ranIn !== workdir && basename(ranIn) === execution_id) await removeWorkdir(ranIn);
       return resultOfRecord(record);

@@ -4,7 +4,7 @@
 // what landed, so a retry would sign the same bytes; and the first attestation bound stands, so a retry after a
 // key rotation never conflicts with it.
 import { IN_TOTO_PAYLOAD_TYPE, attestationPath } from '../src/contracts/attestation';
-import { WorldloopError, type Receipt } from '../src/contracts';
+import type { Receipt } from '../src/contracts';
 import { determinismPath } from '../src/contracts/write-prefix';
 import { canonicalizeToBytes } from '../src/hashing';
 import { buildProvenanceStatement, signEnvelope, type DigestedArtifact } from '../src/provenance';
@@ -19,6 +19,14 @@ export interface AttestArgs {
   /** The admitted image, `<repository>@sha256:<hex>`. */
   image: string;
   receipt: Receipt;
+  /** The digests of the receipt and outputs.json as bound (Settle has them from landing them). */
+  receiptDigest: DigestedBlob;
+  indexDigest: DigestedBlob;
+}
+
+interface DigestedBlob {
+  sha256: string;
+  blake3: string;
 }
 
 /**
@@ -35,23 +43,16 @@ export function inputArtifactsOf(receipt: Receipt): DigestedArtifact[] {
   }));
 }
 
-async function mustStat(deps: ActivityDeps, path: string) {
-  const entry = await deps.world.stat(path);
-  if (!entry) throw new WorldloopError('ERR_INVARIANT', `${path} is not bound although the receipt landed`);
-  return entry;
-}
-
 export async function attestRun(deps: ActivityDeps, args: AttestArgs): Promise<void> {
   const path = attestationPath(args.execution_id);
   if (await deps.world.stat(path)) return;
   const receiptCopies = [`${args.write_prefix}receipt.json`, determinismPath(args.execution_id)];
-  const receiptEntry = await mustStat(deps, receiptCopies[1]!);
-  const indexEntry = await mustStat(deps, args.receipt.outputs_index.path);
+  const { receiptDigest, indexDigest } = args;
   const statement = buildProvenanceStatement({
     receipt: args.receipt,
     receiptPaths: receiptCopies,
-    receiptDigest: receiptEntry,
-    outputsIndex: { path: indexEntry.path, sha256: indexEntry.sha256, blake3: indexEntry.blake3 },
+    receiptDigest: { sha256: receiptDigest.sha256, blake3: receiptDigest.blake3 },
+    outputsIndex: { path: args.receipt.outputs_index.path, sha256: indexDigest.sha256, blake3: indexDigest.blake3 },
     image: args.image,
     plan: args.plan,
     inputArtifacts: inputArtifactsOf(args.receipt),

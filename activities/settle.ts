@@ -16,7 +16,7 @@ import {
 } from '../src/contracts';
 import { determinismPath } from '../src/contracts/write-prefix';
 import { blake3Hex, canonicalize, parseJsonBytes } from '../src/hashing';
-import { canonicalPath } from '../src/world';
+import { canonicalPath, mapLimit, type BlobDigest } from '../src/world';
 import { cacheRecordKey } from './cache';
 import type { ActivityDeps } from './deps';
 import { MAX_PROCESSOR_RECEIPT_BYTES, maxIndexBytes, verifyManifest, type StagingManifest } from './output-check';
@@ -47,6 +47,9 @@ export function envelopeFromReceipt(receipt: Receipt, writePrefix: string): Succ
 function modalAppOf(meta: Record<string, unknown>): { modal_app?: string } {
   return typeof meta.modal_app === 'string' ? { modal_app: meta.modal_app } : {};
 }
+
+/** Output paths bound at once while landing (each write holds a descriptor until its fsync returns). */
+const LANDING_CONCURRENCY = 16;
 
 /** Our own receipts and indexes list at most max_files outputs; anything bigger is not ours to read. */
 function maxRecordBytes(limits: Runtime['outputs']): number {
@@ -89,68 +92,111 @@ async function readManifest(deps: ActivityDeps, input: SettleInput): Promise<Sta
   });
 }
 
-/**
- * Steps 2–4 of a settlement whose receipt has landed: charge, release the leases, record the cache entry.
- * Everything comes from what landed (receipt and outputs.json), so a retry does exactly what the first
- * attempt would have done: the ledger's charge of the same amount is a no-op, releasing released leases
- * and writing a present cache record are no-ops.
- */
-async function completeSettlement(deps: ActivityDeps, input: SettleInput, receipt: Receipt): Promise<void> {
-  const { admitted, execution_id } = input;
-  await deps.plans.charge(input.request.plan, execution_id, receipt.cost_micro);
-  await deps.leases.releaseLeases(execution_id);
-  if (!admitted.use_cache) return;
+/** What the first attempt knows of what it just landed, so nothing it wrote is read back. */
+interface Landed {
+  receipt: Receipt;
+  /** The outputs index's entries (outputs.json), sorted by path. */
+  outputs: OutputEntry[];
+  /** The receipt's and outputs.json's digests, for the attestation. */
+  receiptDigest: BlobDigest;
+  indexDigest: BlobDigest;
+}
+
+/** A landed receipt found by a retry: the rest is read from what landed, exactly as the first attempt had it. */
+async function readLanded(deps: ActivityDeps, admitted: AdmitResult, receipt: Receipt): Promise<Landed> {
   const index = OutputsIndexSchema.parse(
     await readLandedJson(deps, receipt.outputs_index.path, maxRecordBytes(admitted.runtime.outputs)),
   );
-  const record: CacheRecord = {
-    execution_id,
-    write_prefix: admitted.write_prefix,
+  return {
+    receipt,
     outputs: index.outputs,
-    cost_micro: receipt.cost_micro,
-    processor_info: receipt.processor_info,
-    usage: receipt.usage,
+    receiptDigest: await mustStat(deps, determinismPath(receipt.execution_id)),
+    indexDigest: await mustStat(deps, receipt.outputs_index.path),
   };
-  await deps.world.putJsonIfAbsent(cacheRecordKey(admitted.cache_key), record);
 }
 
-/** Lands outputs.json and both receipt copies; identical facts give identical bytes (JCS). */
+async function mustStat(deps: ActivityDeps, path: string): Promise<BlobDigest> {
+  const entry = await deps.world.stat(path);
+  if (!entry) throw new WorldloopError('ERR_INVARIANT', `${path} is not bound although the receipt landed`);
+  return entry;
+}
+
+/**
+ * Steps 2–5 of a settlement whose receipt has landed: charge, release the leases, record the cache entry,
+ * attest. Everything comes from what landed (receipt and outputs.json), so a retry does exactly what the first
+ * attempt would have done: the ledger's charge of the same amount is a no-op, releasing released leases,
+ * writing a present cache record and an attestation already bound are no-ops. The four are independent of one
+ * another (each needs only the landed receipt), so they run at once: their writes share the disk's flushes.
+ */
+async function completeSettlement(deps: ActivityDeps, input: SettleInput, landed: Landed): Promise<void> {
+  const { admitted, execution_id } = input;
+  const { receipt } = landed;
+  const cacheRecord = async () => {
+    if (!admitted.use_cache) return;
+    const record: CacheRecord = {
+      execution_id,
+      write_prefix: admitted.write_prefix,
+      outputs: landed.outputs,
+      cost_micro: receipt.cost_micro,
+      processor_info: receipt.processor_info,
+      usage: receipt.usage,
+    };
+    await deps.world.putJsonIfAbsent(cacheRecordKey(admitted.cache_key), record);
+  };
+  await Promise.all([
+    deps.plans.charge(input.request.plan, execution_id, receipt.cost_micro),
+    deps.leases.releaseLeases(execution_id),
+    cacheRecord(),
+    attest(deps, input, landed),
+  ]);
+}
+
+/**
+ * Lands outputs.json and both receipt copies; identical facts give identical bytes (JCS). The receipt at the
+ * determinism path is what tells a retry "publish is done", so it is bound last, once everything it names is
+ * bound; before it, writes that do not depend on one another go at once (their fsyncs share the disk's flushes):
+ * the outputs' paths and the index and receipt blobs, then outputs.json and the prefix's receipt.json.
+ */
 async function land(
   deps: ActivityDeps,
   executionId: string,
   writePrefix: string,
   outputs: OutputEntry[],
   receiptWithoutIndex: Omit<Receipt, 'outputs_index' | 'outputs'>,
-): Promise<Receipt> {
+): Promise<Landed> {
   const sorted = [...outputs].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const o of sorted) {
-    await deps.world.bind(o.path, { ...fields(o), mime: o.mime, execution_id: executionId });
-  }
   const indexPath = `${writePrefix}outputs.json`;
   const indexBytes = new TextEncoder().encode(canonicalize(OutputsIndexSchema.parse({ outputs: sorted })));
-  const index = await deps.world.putBlob(indexBytes);
-  await deps.world.bind(indexPath, { ...index, mime: 'application/json', execution_id: executionId });
   const receipt: Receipt = ReceiptSchema.parse({
     ...receiptWithoutIndex,
     outputs_index: { path: indexPath, blake3: blake3Hex(indexBytes) },
     outputs: sorted.map((o) => ({ path: o.path, ...fields(o) })),
   });
   const receiptBytes = new TextEncoder().encode(canonicalize(receipt));
-  const stored = await deps.world.putBlob(receiptBytes);
-  for (const path of [`${writePrefix}receipt.json`, determinismPath(executionId)]) {
-    await deps.world.bind(path, { ...stored, mime: 'application/json', execution_id: executionId });
-  }
-  return receipt;
+  const bound = (digest: BlobDigest, mime: string) => ({ ...fields(digest), mime, execution_id: executionId });
+  const [indexDigest, receiptDigest] = await Promise.all([
+    deps.world.putBlob(indexBytes),
+    deps.world.putBlob(receiptBytes),
+    mapLimit(sorted, LANDING_CONCURRENCY, (o) => deps.world.bind(o.path, bound(o, o.mime))),
+  ]);
+  await Promise.all([
+    deps.world.bind(indexPath, bound(indexDigest, 'application/json')),
+    deps.world.bind(`${writePrefix}receipt.json`, bound(receiptDigest, 'application/json')),
+  ]);
+  await deps.world.bind(determinismPath(executionId), bound(receiptDigest, 'application/json'));
+  return { receipt, outputs: sorted, receiptDigest, indexDigest };
 }
 
 /** Every settled run — cache hits included — is attested once its receipt has landed. */
-function attest(deps: ActivityDeps, input: SettleInput | SettleCachedInput, receipt: Receipt): Promise<void> {
+function attest(deps: ActivityDeps, input: SettleInput | SettleCachedInput, landed: Landed): Promise<void> {
   return attestRun(deps, {
     execution_id: input.execution_id,
     write_prefix: input.admitted.write_prefix,
     plan: input.request.plan,
     image: input.admitted.image,
-    receipt,
+    receipt: landed.receipt,
+    receiptDigest: landed.receiptDigest,
+    indexDigest: landed.indexDigest,
   });
 }
 
@@ -166,18 +212,17 @@ export function makeSettle(deps: ActivityDeps) {
   return async function settle(input: SettleInput): Promise<SuccessEnvelope> {
     const { execution_id, request, admitted, executed, workflow } = input;
     const prefix = admitted.write_prefix;
-    const landed = await existingReceipt(deps, execution_id, admitted);
-    if (landed) {
-      await completeSettlement(deps, input, landed);
-      await attest(deps, input, landed);
-      return envelopeFromReceipt(landed, prefix);
+    const done = await existingReceipt(deps, execution_id, admitted);
+    if (done) {
+      await completeSettlement(deps, input, await readLanded(deps, admitted, done));
+      return envelopeFromReceipt(done, prefix);
     }
 
     // 1. Verify — all of it before anything is written (staging decided the rest before copying).
     const { outputs, receipt: procReceipt } = await readManifest(deps, input);
 
     // 2. Publish.
-    const receipt = await land(deps, execution_id, prefix, outputs, {
+    const landed = await land(deps, execution_id, prefix, outputs, {
       receipt_schema: RECEIPT_SCHEMA,
       execution_id,
       processor_ref: request.processor_ref,
@@ -202,10 +247,9 @@ export function makeSettle(deps: ActivityDeps) {
       cache: { key: admitted.cache_key, hit: false, source_execution_id: null },
     });
 
-    // 3–4. Money and leases, then the cache record others may re-use; 5. the signed attestation.
-    await completeSettlement(deps, input, receipt);
-    await attest(deps, input, receipt);
-    return envelopeFromReceipt(receipt, prefix);
+    // 3–5. Money and leases, the cache record others may re-use, the signed attestation.
+    await completeSettlement(deps, input, landed);
+    return envelopeFromReceipt(landed.receipt, prefix);
   };
 }
 
@@ -215,18 +259,16 @@ export function makeSettleCached(deps: ActivityDeps) {
     // A cache-hit settlement holds no reservation and no lease: publishing is all there is to complete.
     const done = await existingReceipt(deps, execution_id, admitted);
     if (done) {
-      await attest(deps, input, done);
+      await attest(deps, input, await readLanded(deps, admitted, done));
       return envelopeFromReceipt(done, admitted.write_prefix);
     }
-    // Re-verify at settle time too: the record was checked in Admit, but blobs are what we hand out now.
-    for (const o of record.outputs) await deps.world.readBlob(o.blake3);
     const outputs = record.outputs.map((o) => ({
       ...o,
       // Both sides are canonical already, so this is a re-rooting, not a re-encoding.
       path: canonicalPath(admitted.write_prefix + o.path.slice(record.write_prefix.length), 'exact'),
     }));
     const finished_at = new Date().toISOString();
-    const receipt = await land(deps, execution_id, admitted.write_prefix, outputs, {
+    const landed = await land(deps, execution_id, admitted.write_prefix, outputs, {
       receipt_schema: RECEIPT_SCHEMA,
       execution_id,
       processor_ref: input.request.processor_ref,
@@ -249,7 +291,7 @@ export function makeSettleCached(deps: ActivityDeps) {
       worldloop_version: deps.version,
       cache: { key: admitted.cache_key, hit: true, source_execution_id: record.execution_id },
     });
-    await attest(deps, input, receipt);
-    return envelopeFromReceipt(receipt, admitted.write_prefix);
+    await attest(deps, input, landed);
+    return envelopeFromReceipt(landed.receipt, admitted.write_prefix);
   };
 }

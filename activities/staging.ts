@@ -7,7 +7,7 @@ import { lstat, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorldloopError } from '../src/contracts';
 import { canonicalize, hashFile, parseJsonBytes } from '../src/hashing';
-import type { WorldStore } from '../src/world';
+import { mapLimit, type WorldStore } from '../src/world';
 import {
   MAX_PROCESSOR_RECEIPT_BYTES,
   matchDigest,
@@ -21,6 +21,8 @@ import {
 import type { StagingOutcome } from './types';
 
 const TOP_LEVEL_ALLOWED = new Set(['outputs', 'outputs.json', 'receipt.json']);
+/** Outputs copied into the store at once (independent blobs; their fsyncs share the disk's flushes). */
+const STAGING_CONCURRENCY = 8;
 
 /**
  * Reads a file of at most `max` bytes: undefined when it is missing or not a regular file;
@@ -94,12 +96,13 @@ export async function stageOutputs(world: WorldStore, outDir: string, ctx: Check
     const plan = planStaging(tree, index, receipt, ctx);
     for (const p of plan.outputs) matchDigest(p, await hashFile(join(outDir, p.relpath)));
     manifest = { outputs: plan.outputs.map((p) => p.entry), receipt: plan.receipt };
-    // Only now does anything enter the store; putBlobFromFile re-hashes while copying, so a file changed
-    // since the check above is refused there (ERR_DIGEST_MISMATCH) rather than stored.
-    for (const p of plan.outputs) {
-      const stored = await world.putBlobFromFile(join(outDir, p.relpath));
+    // Only now does anything enter the store; the copy is hashed against the digest just checked (not
+    // hashed a third time to name the blob), so a file changed since the check above is refused there
+    // (ERR_DIGEST_MISMATCH) rather than stored.
+    await mapLimit(plan.outputs, STAGING_CONCURRENCY, async (p) => {
+      const stored = await world.putBlobFromFile(join(outDir, p.relpath), p.entry);
       matchDigest(p, stored);
-    }
+    });
   } catch (err) {
     // Refusals are final; a retryable code (a store hiccup) propagates so Temporal retries Execute.
     if (err instanceof WorldloopError && !err.spec.retryable) {

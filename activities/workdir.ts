@@ -26,6 +26,8 @@ export interface SweepDeps {
   /** Whether the run's workflow is still open (false for closed or unknown to the server). */
   isRunning(executionId: string): Promise<boolean>;
   logger?: { info(o: object, msg?: string): void; warn(o: object, msg?: string): void };
+  /** Run with every sweep: the stopped containers of recorded executions (container-sweep.ts). */
+  sweepContainers?: () => Promise<unknown>;
 }
 
 export interface SweepReport {
@@ -86,10 +88,11 @@ export const SWEEP_INTERVAL_MS = 10 * 60_000;
 export function startWorkdirSweeper(deps: SweepDeps, intervalMs = SWEEP_INTERVAL_MS): { stop(): Promise<void> } {
   let current: Promise<unknown> = Promise.resolve();
   const sweep = () => {
-    current = sweepWorkdirs(deps).catch((err: unknown) =>
+    const both = Promise.all([sweepWorkdirs(deps), deps.sweepContainers?.()]);
+    current = both.catch((err: unknown) =>
       deps.logger?.warn(
         { event: 'workdir.sweep', err: err instanceof Error ? err.message : String(err) },
-        'workdir sweep failed',
+        'workdir or container sweep failed',
       ),
     );
   };

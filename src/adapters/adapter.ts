@@ -106,6 +106,12 @@ export interface Adapter {
   invoke(args: InvokeArgs, ctl?: InvokeControl): Promise<InvokeOutcome>;
   /** Removes what `keepContainer` kept, once the outcome is durable; idempotent. Adapters that keep nothing omit it. */
   discard?(executionId: string): Promise<void>;
+  /**
+   * The executions whose kept containers have stopped (or never started): what `discard` may remove once
+   * their outcome is durable. The worker's sweep asks this to remove what a crash between record and
+   * discard left (ADR 0023-container-removal-after-record).
+   */
+  stoppedContainers?(): Promise<string[]>;
 }
 
 // Compile-time proof that the schema and the hand-written interface describe the same object.

@@ -4,7 +4,7 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Runtime, Worker } from '@temporalio/worker';
 import { join } from 'node:path';
-import { createActivities, startWorkdirSweeper, type ActivityDeps } from '../../activities';
+import { createActivities, startWorkdirSweeper, sweepContainers, type ActivityDeps } from '../../activities';
 import { createDriftActivities } from '../../activities/drift';
 import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
@@ -237,7 +237,13 @@ export async function startWorker(
   }
   const done = worker.run();
   // Workdirs a crashed worker left behind: removed once their run's workflow is closed (issue 12 part 3).
-  const sweeper = startWorkdirSweeper({ runsDir: runsDir(cfg), isRunning: deps.flights.isRunning, logger });
+  // … and the stopped containers of recorded executions a crash left before their removal (ADR 0023).
+  const sweeper = startWorkdirSweeper({
+    runsDir: runsDir(cfg),
+    isRunning: deps.flights.isRunning,
+    logger,
+    sweepContainers: () => sweepContainers(deps),
+  });
   return {
     worker,
     client: new Client({ connection: native.connection, namespace: temporal.namespace }),

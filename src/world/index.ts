@@ -61,3 +61,4 @@ export { openWorld, worldOn, worldRoot, type World } from './open-world';
 export { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store';
 export { S3_MAX_ATTEMPTS, s3ClientConfig, s3StoreFor, type S3WorldConfig } from './s3-client';
 export { S3_MAX_KEY_BYTES, s3KeyOf } from './s3-keys';
+export { mapLimit } from './map-limit';

@@ -9,6 +9,7 @@ import { WorldloopError } from '../contracts/errors';
 import { writeFileAtomic } from '../write-file-atomic';
 import { blake3Hex, canonicalize, createBlake3, hashFile, parseJsonBytes } from '../hashing';
 import { validateKey, type ContentCheck, type ObjectStore, type PutResult } from './object-store';
+import { mapLimit } from './map-limit';
 import { canonicalPath } from './path';
 import { NAMESPACES, blobKey, pathKey, prefixKey } from './store-keys';
 
@@ -91,19 +92,6 @@ function parseEntry(bytes: Uint8Array, key: string): WorldEntry {
   return v as WorldEntry;
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 export class WorldStore {
   constructor(readonly objects: ObjectStore) {}
 
@@ -120,13 +108,17 @@ export class WorldStore {
   }
 
   /**
-   * Streams a file into the blob store. The file is hashed first (to name the blob) and hashed again while
-   * it is copied; if it changed in between, nothing is published and ERR_DIGEST_MISMATCH is thrown.
+   * Streams a file into the blob store. The file is hashed first (to name the blob) — unless the caller has
+   * just hashed it and passes what it found as `expected` — and hashed again while it is copied; if it changed
+   * in between, nothing is published and ERR_DIGEST_MISMATCH is thrown. A copy returns the digests it
+   * computed while copying (so a SHA-256 that differs from `expected` shows to the caller).
    */
-  async putBlobFromFile(path: string): Promise<BlobDigest> {
-    const digest = await hashFile(path);
-    await this.objects.putFileIfAbsent(blobKey(digest.blake3), path, incrementalCheck(digest, path));
-    return { blake3: digest.blake3, sha256: digest.sha256, size_bytes: digest.size_bytes };
+  async putBlobFromFile(path: string, expected?: BlobDigest): Promise<BlobDigest> {
+    const digest = expected ?? (await hashFile(path));
+    const check = incrementalCheck(digest, path);
+    const put = await this.objects.putFileIfAbsent(blobKey(digest.blake3), path, check);
+    const stored = put === 'created' ? check.actual() : digest;
+    return { blake3: stored.blake3, sha256: stored.sha256, size_bytes: stored.size_bytes };
   }
 
   async hasBlob(blake3: string): Promise<boolean> {

@@ -16,6 +16,11 @@ import { WorldloopError } from '../../src/contracts/errors';
 import type { Adapter, InvokeArgs } from '../../src/adapters/adapter';
 import { containerName, createDockerAdapter } from '../../src/adapters/docker/index';
 import { connectDocker } from '../../src/adapters/docker-engine';
+import { sweepContainers } from '../../activities/container-sweep';
+import { recordExecute } from '../../activities/execute-record';
+import { errorEnvelope } from '../../src/contracts/envelope';
+import { LocalObjectStore, WorldStore } from '../../src/world';
+import { pino } from 'pino';
 import { containerCreations, waitForContainerState } from './docker-events';
 import { SMALL_RUNTIME } from '../fixtures/small-runtime';
 
@@ -119,5 +124,43 @@ describe('docker adapter: a retry on another worker (same engine, other workdir)
     expect((err as WorldloopError).code).toBe('ERR_ADAPTER_UNAVAILABLE');
     expect((err as WorldloopError).message).toContain('recorded');
     expect(await creations(id, since)).toBe(0);
+  });
+
+  it('the sweep removes the stopped containers of recorded executions only, on the real engine (ADR 0023)', async () => {
+    // Two executions whose containers were kept and then left by a worker that died before removing them:
+    // one has its Execute record in the world store, the other not (a retry may still adopt it).
+    const [recorded, unrecorded] = [uuidv7(), uuidv7()];
+    const kept = { keepContainer: true, recordedElsewhere: () => Promise.resolve(false) };
+    for (const id of [recorded, unrecorded]) await adapter.invoke(argsOn('worker-a', id, OUTPUTS), kept);
+    expect((await adapter.stoppedContainers!()).filter((id) => id === recorded || id === unrecorded).sort()).toEqual(
+      [recorded, unrecorded].sort(),
+    );
+    const world = new WorldStore(new LocalObjectStore(join(root, 'world')));
+    const at = new Date().toISOString();
+    await recordExecute(world, recorded, {
+      envelope: errorEnvelope(recorded, 'ERR_PROCESSOR_FAILED', 'recorded', {
+        env_fingerprint: 'x',
+        image_digest: 'x',
+        adapter: 'local',
+        mode: 'mock',
+        duration_ms: 0,
+        cache_hit: false,
+        cost_micro: 0,
+      }),
+      exit_code: 1,
+      started_at: at,
+      finished_at: at,
+    });
+    const report = await sweepContainers({ world, adapters: { local: adapter }, logger: pino({ level: 'silent' }) });
+    expect(report.removed).toContain(recorded);
+    expect(report.removed).not.toContain(unrecorded);
+    const inspect = (id: string) =>
+      docker
+        .getContainer(containerName(id))
+        .inspect()
+        .catch(() => undefined);
+    expect(await inspect(recorded)).toBeUndefined();
+    expect((await inspect(unrecorded))?.State.Status).toBe('exited');
+    await adapter.discard!(unrecorded);
   });
 });

@@ -35,6 +35,11 @@ async function containersOf(executionId: string) {
   return docker.listContainers({ all: true, filters: { label: [`worldloop.execution_id=${executionId}`] } });
 }
 
+/** The finished container goes once Execute has recorded the outcome, in the background (ADR 0023). */
+async function noContainerLeft(executionId: string): Promise<void> {
+  await expect.poll(() => containersOf(executionId), { timeout: 15_000, interval: 50 }).toEqual([]);
+}
+
 async function nothingWritten(executionId: string, prefix: string): Promise<void> {
   expect(await h.world.world.list(prefix)).toEqual([]);
   expect(await h.world.world.stat(determinismPath(executionId))).toBeUndefined();
@@ -69,7 +74,7 @@ describe('success path', () => {
     expect(receipt.workflow.id).toBe(runWorkflowId(execution_id));
     expect(receipt.outputs[0]!.blake3).toBe(index.outputs[0]!.blake3);
     expect(receipt.exit_code).toBe(0);
-    expect(await containersOf(execution_id)).toEqual([]);
+    await noContainerLeft(execution_id);
   });
 
   it('llm/chat@1 in mock mode: a canned completion derived from the inputs_hash, cost in the receipt', async () => {
@@ -102,7 +107,7 @@ describe('error paths', () => {
   it('inputs failing the schema → ERR_INPUTS, no container', async () => {
     const { execution_id, envelope } = await h.run({ processor_ref: 'text/stats@1', inputs: { text: 42 } });
     expectError(envelope, 'ERR_INPUTS');
-    expect(await containersOf(execution_id)).toEqual([]);
+    await noContainerLeft(execution_id);
     await nothingWritten(execution_id, `world://artifacts/outputs/text/stats/${execution_id}/`);
   });
 
@@ -132,7 +137,7 @@ describe('error paths', () => {
         mode: 'real',
       });
       expectError(envelope, 'ERR_CI_SAFETY');
-      expect(await containersOf(execution_id)).toEqual([]);
+      await noContainerLeft(execution_id);
     } finally {
       await ciHarness.close();
     }
@@ -181,7 +186,7 @@ describe('error paths', () => {
     });
     expectError(envelope, 'ERR_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(await containersOf(execution_id)).toEqual([]);
+    await noContainerLeft(execution_id);
     const plan = await h.world.ledger.getPlan('default');
     expect(plan.reservations.find((r) => r.execution_id === execution_id)?.status).toBe('released');
   });
@@ -198,7 +203,7 @@ describe('error paths', () => {
     await handle.cancel();
     const envelope = await runEnvelope(handle);
     expectError(envelope, 'ERR_CANCELLED');
-    expect(await containersOf(execution_id)).toEqual([]);
+    await noContainerLeft(execution_id);
     const plan = await h.world.ledger.getPlan('default');
     expect(plan.reservations.find((r) => r.execution_id === execution_id)?.status).toBe('released');
     expect((await handle.describe()).status.name).toBe('CANCELLED');
@@ -237,7 +242,7 @@ describe('error paths', () => {
       plan: 'tiny',
     });
     expectError(envelope, 'ERR_BUDGET_EXCEEDED');
-    expect(await containersOf(execution_id)).toEqual([]);
+    await noContainerLeft(execution_id);
     const plan = await h.world.ledger.getPlan('tiny');
     expect(plan).toMatchObject({ reserved_micro: 0, spent_micro: 0, available_micro: 50_000 });
   });
@@ -263,7 +268,7 @@ describe('error paths', () => {
       write_prefix: `${shared}nested/`,
     });
     expectError(envelope, 'ERR_LEASE_CONFLICT');
-    expect(await containersOf(execution_id)).toEqual([]);
+    await noContainerLeft(execution_id);
     const plan = await h.world.ledger.getPlan('default');
     expect(plan.reservations.find((r) => r.execution_id === execution_id)?.status).toBe('released');
     await holder.handle.result();

@@ -194,9 +194,15 @@ export async function checkExactlyOnce(
   const ours = new Set(runs.map((r) => r.execution_id));
   const orphaned = active.filter((l) => ours.has(l.execution_id));
   if (orphaned.length > 0) throw new Error(`orphaned leases: ${orphaned.map((l) => l.execution_id).join(', ')}`);
-  // Execute keeps an execution's container until its outcome is recorded, then removes it: none may be left.
-  const left = await new Docker().listContainers({ all: true, filters: { label: ['worldloop.execution_id'] } });
-  const leftover = left.filter((k) => ours.has(k.Labels['worldloop.execution_id'] ?? ''));
+  // Execute keeps an execution's container until its outcome is recorded, then removes it in the background
+  // (ADR 0023): none may be left once those removals have had a moment.
+  let leftover: Docker.ContainerInfo[] = [];
+  for (let tries = 0; tries < 100; tries++) {
+    const left = await new Docker().listContainers({ all: true, filters: { label: ['worldloop.execution_id'] } });
+    leftover = left.filter((k) => ours.has(k.Labels['worldloop.execution_id'] ?? ''));
+    if (leftover.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (leftover.length > 0) throw new Error(`containers left behind: ${leftover.map((k) => k.Names[0]).join(', ')}`);
   return tally;
 }

@@ -14,39 +14,61 @@ const MUTATIONS = {
 } as const;
 
 type When = 'before' | 'after';
+/** Counts a call when it starts (returning its number) and may throw before or after it. */
+type Tick = (name: string, moment: When, step?: number) => number;
 
-/** Wraps `target` so that mutating call number `crashAt` (counted across all wrapped objects) throws. */
-function crashing<T extends object>(target: T, names: readonly string[], tick: (name: string, when: When) => void): T {
+/**
+ * Wraps `target` so that mutating call number `crashAt` (counted across all wrapped objects, in the order the
+ * calls start) throws. Each call keeps its own number, so "after" still means after that very call even when
+ * Settle runs independent writes at once.
+ */
+function crashing<T extends object>(target: T, names: readonly string[], tick: Tick, inflight: Promise<unknown>[]): T {
   return new Proxy(target, {
     get(t, prop) {
       const value = Reflect.get(t, prop, t) as unknown;
       if (typeof value !== 'function') return value;
       const fn = (value as (...a: unknown[]) => unknown).bind(t);
       if (typeof prop !== 'string' || !names.includes(prop)) return fn;
-      return async (...args: unknown[]) => {
-        tick(prop, 'before');
-        const out = await fn(...args);
-        tick(prop, 'after');
-        return out;
+      return (...args: unknown[]) => {
+        const call = (async () => {
+          const step = tick(prop, 'before');
+          const out = await fn(...args);
+          tick(prop, 'after', step);
+          return out;
+        })();
+        inflight.push(call.catch(() => undefined));
+        return call;
       };
     },
   });
 }
 
-function crashingDeps(deps: ActivityDeps, crashAt: number, when: When, log: string[]): ActivityDeps {
+/**
+ * Only the call that crashes fails: writes Settle started beside it (at once) carry on and may land, the worst
+ * case for the order of its steps. `settled()` waits for them, so the retry sees everything that landed.
+ */
+function crashingDeps(
+  deps: ActivityDeps,
+  crashAt: number,
+  when: When,
+  log: string[],
+): ActivityDeps & { settled(): Promise<unknown> } {
   let n = 0;
-  const tick = (name: string, moment: When) => {
+  const inflight: Promise<unknown>[] = [];
+  const tick: Tick = (name, moment, step) => {
     if (moment === 'before') {
-      n += 1;
+      step = ++n;
       log.push(name);
     }
-    if (n === crashAt && moment === when) throw new Error(`injected crash ${when} step ${crashAt} (${name})`);
+    if (step === crashAt && moment === when) throw new Error(`injected crash ${when} step ${crashAt} (${name})`);
+    return step!;
   };
   return {
     ...deps,
-    world: crashing(deps.world, MUTATIONS.world, tick),
-    plans: crashing(deps.plans, MUTATIONS.plans, tick),
-    leases: crashing(deps.leases, MUTATIONS.leases, tick),
+    world: crashing(deps.world, MUTATIONS.world, tick, inflight),
+    plans: crashing(deps.plans, MUTATIONS.plans, tick, inflight),
+    leases: crashing(deps.leases, MUTATIONS.leases, tick, inflight),
+    settled: () => Promise.all(inflight),
   };
 }
 
@@ -95,8 +117,11 @@ describe('a Settle retry completes what the crashed attempt left', () => {
     async (k, _name, when) => {
       env = await phaseEnv({ script });
       const { settleInput } = await upToSettle(env, 'e1');
-      const crashed = createActivities(crashingDeps(env.deps, k, when, []));
-      await expect(inActivity(crashed.settle, settleInput)).rejects.toMatchObject({ type: 'ERR_INTERNAL' });
+      const crashing = crashingDeps(env.deps, k, when, []);
+      await expect(inActivity(createActivities(crashing).settle, settleInput)).rejects.toMatchObject({
+        type: 'ERR_INTERNAL',
+      });
+      await crashing.settled();
 
       const envelope = await inActivity(env.activities.settle, settleInput);
       // A third attempt (say, the second one's result was lost) changes nothing.

@@ -48,3 +48,25 @@ export async function discardContainer(docker: Dockerode, executionId: string): 
     throw engineError(err, `remove ${containerName(executionId)}`);
   }
 }
+
+/**
+ * The executions whose containers on this engine have stopped or never started, by their label; only a
+ * container that carries the name this adapter gives that execution counts (anything else is not ours).
+ */
+export async function stoppedExecutions(docker: Dockerode): Promise<string[]> {
+  let listed: Dockerode.ContainerInfo[];
+  try {
+    listed = await docker.listContainers({
+      all: true,
+      filters: { label: [LABELS.executionId], status: ['created', 'exited', 'dead'] },
+    });
+  } catch (err) {
+    throw engineError(err, 'list stopped worldloop containers');
+  }
+  const ids: string[] = [];
+  for (const c of listed) {
+    const id = c.Labels?.[LABELS.executionId];
+    if (id && c.Names?.includes(`/${containerName(id)}`)) ids.push(id);
+  }
+  return ids.sort();
+}

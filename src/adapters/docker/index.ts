@@ -3,7 +3,7 @@
 // there instead of starting a second run.
 import type { Adapter, InvokeArgs, InvokeControl } from '../adapter';
 import type { DockerAdapterDeps } from './deps';
-import { discardContainer } from './execution-container';
+import { discardContainer, stoppedExecutions } from './execution-container';
 import { DockerRun } from './supervisor';
 
 export function createDockerAdapter(deps: DockerAdapterDeps): Adapter {
@@ -11,6 +11,7 @@ export function createDockerAdapter(deps: DockerAdapterDeps): Adapter {
     name: 'local',
     invoke: (args: InvokeArgs, ctl?: InvokeControl) => new DockerRun(deps, args, ctl ?? {}).run(),
     discard: (executionId: string) => discardContainer(deps.docker, executionId),
+    stoppedContainers: () => stoppedExecutions(deps.docker),
   };
 }
 
