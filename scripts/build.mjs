@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { sourceDigest, sourceFiles, staleReason } from '../bin/build-stamp.js';
 
@@ -41,6 +42,21 @@ const deepImportExtensions = {
     });
   },
 };
+
+/**
+ * Dependencies compiled into dist/ instead of loaded from node_modules: small, pure JavaScript, and on the path of
+ * every `worldloop run`. Loaded from node_modules, zod alone is about a hundred files to resolve and read on each
+ * CLI start; compiled into the chunks it is one file (docs/benchmarks.md, "Front door"). Native addons, the
+ * Temporal SDK and everything with its own loading stay in node_modules.
+ */
+const COMPILED_IN = ['zod', 'commander', 'smol-toml', '@noble/hashes', 'hash-wasm'];
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const EXTERNAL = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies })
+  .filter((name) => !COMPILED_IN.includes(name))
+  .flatMap((name) => [name, `${name}/*`]);
+/** commander is CommonJS: compiled into an ES module chunk, its `require('node:events')` needs a real require. */
+const REQUIRE_BANNER =
+  "import { createRequire as __wlCreateRequire } from 'node:module'; const require = __wlCreateRequire(import.meta.url);";
 
 async function withLock(fn) {
   for (;;) {
@@ -76,8 +92,9 @@ async function buildInto(out) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // Dependencies stay in node_modules (native addons, the Temporal SDK's own loading); only our code is compiled.
-    packages: 'external',
+    // Dependencies stay in node_modules (native addons, the Temporal SDK's own loading) except COMPILED_IN.
+    external: EXTERNAL,
+    banner: { js: REQUIRE_BANNER },
     tsconfig: 'tsconfig.build.json',
     sourcemap: true,
     // Every chunk sits directly in dist/, one level below the root, as src/config.ts and src/version.ts are:
