@@ -3,7 +3,6 @@
 // refused with ERR_BUILD_STALE rather than run: the code that runs is always the code in the sources.
 // During development, `node bin/worldloop-dev.js …` runs the TypeScript sources directly through tsx.
 // worldloop runs on Node >= 22: from an older Node it re-runs itself with the Node 24 setup installed (.tools/node).
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,8 @@ const SUPPORTED_NODE_MAJOR = 22;
 const toolsNode = join(ROOT, '.tools', 'node');
 const stale = staleReason(ROOT);
 if (Number(process.versions.node.split('.')[0]) < SUPPORTED_NODE_MAJOR && existsSync(toolsNode)) {
+  // Imported here only: node:child_process costs every start ~10 ms, and only an old Node re-runs itself.
+  const { spawnSync } = await import('node:child_process');
   const child = spawnSync(toolsNode, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
