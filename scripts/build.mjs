@@ -9,7 +9,7 @@
 // new dist/ replaces the old one by rename, so a CLI starting meanwhile sees one build or the other.
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
@@ -58,6 +58,33 @@ const EXTERNAL = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...p
 const REQUIRE_BANNER =
   "import { createRequire as __wlCreateRequire } from 'node:module'; const require = __wlCreateRequire(import.meta.url);";
 
+/**
+ * src/config.ts (loaded by every command) parses the environment with zod/mini. Compiled with the rest, its zod
+ * files would share chunks with the full zod of the request schemas, every locale included (~660 kB a `run` would
+ * load); compiled as a copy of their own, reached only from the config, they tree-shake to ~50 kB. The two copies
+ * share their settings (zod keeps them on globalThis) and never exchange schemas.
+ */
+const CONFIG_ZOD = /^zod\/(mini|v4\/locales\/en\.js)$/;
+const configZodCopy = {
+  name: 'config-zod-copy',
+  setup(b) {
+    b.onResolve({ filter: CONFIG_ZOD }, (args) =>
+      args.importer === join(ROOT, 'src', 'config.ts')
+        ? { path: fileURLToPath(import.meta.resolve(args.path)), namespace: 'config-zod' }
+        : undefined,
+    );
+    b.onResolve({ filter: /.*/, namespace: 'config-zod' }, (args) => ({
+      path: resolve(dirname(args.importer), args.path),
+      namespace: 'config-zod',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'config-zod' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 async function withLock(fn) {
   for (;;) {
     try {
@@ -101,7 +128,7 @@ async function buildInto(out) {
     // their `new URL('..', import.meta.url)` finds the repository root from either place.
     chunkNames: '[name]-[hash]',
     metafile: true,
-    plugins: [deepImportExtensions],
+    plugins: [configZodCopy, deepImportExtensions],
     logLevel: 'warning',
   });
   writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile));

@@ -52,7 +52,10 @@ function chunkSources(): Map<string, string[]> {
   const meta = JSON.parse(readFileSync(join(ROOT, 'dist/meta.json'), 'utf8')) as {
     outputs: Record<string, { inputs: Record<string, unknown> }>;
   };
-  return new Map(Object.entries(meta.outputs).map(([out, o]) => [basename(out), Object.keys(o.inputs)]));
+  // A source compiled through a build plugin's namespace (`config-zod:/abs/path/node_modules/zod/…`, the config's
+  // own copy of zod, scripts/build.mjs) is named by its path in the repository like any other.
+  const plain = (src: string) => src.replace(/^[\w-]+:/, '').replace(`${ROOT}/`, '');
+  return new Map(Object.entries(meta.outputs).map(([out, o]) => [basename(out), Object.keys(o.inputs).map(plain)]));
 }
 
 function heavyIn(result: { packages: string[]; chunks: string[] }): string[] {
