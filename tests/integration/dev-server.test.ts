@@ -118,6 +118,38 @@ describe('embedded dev server lifecycle', () => {
   });
 });
 
+describe('a server killed outright', () => {
+  it('keeps every committed history: the database runs in WAL mode (ADR 0022)', async () => {
+    const dev = await ensureDevServer(cfg);
+    const paths = devServerPaths(cfg);
+    expect(existsSync(`${paths.dbFile}-wal`)).toBe(true);
+    const connection = await Connection.connect({ address: dev.address });
+    try {
+      await new Client({ connection }).workflow.start('crashProbe', {
+        taskQueue: 'wl-devserver-test',
+        workflowId: 'devserver-test/crash',
+      });
+    } finally {
+      await connection.close();
+    }
+    process.kill(dev.pid, 'SIGKILL');
+    for (let i = 0; i < 100 && pidAlive(dev.pid); i++) await sleep(50);
+    expect(pidAlive(dev.pid)).toBe(false);
+
+    const again = await ensureDevServer(cfg);
+    expect(again.started).toBe(true);
+    const reopened = await Connection.connect({ address: again.address });
+    try {
+      const client = new Client({ connection: reopened });
+      expect((await client.workflow.getHandle('devserver-test/crash').describe()).type).toBe('crashProbe');
+      expect((await client.workflow.getHandle(PROBE_ID).describe()).type).toBe('persistenceProbe');
+    } finally {
+      await reopened.close();
+    }
+    await stopDevServer(cfg);
+  });
+});
+
 describe('a configured port another process holds', () => {
   it('fails at once with ERR_TEMPORAL_UNAVAILABLE naming the port and the setting, and retries nothing', async () => {
     const squatter = createServer((socket) => socket.destroy());
