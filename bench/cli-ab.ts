@@ -5,6 +5,7 @@
 //
 //   CLI_AB_A=/path/to/other/checkout npx tsx bench/cli-ab.ts     (BENCH_N=16; CLI_AB_MISS=1 adds a cache miss)
 //   CLI_AB_A=$PWD CLI_AB_B_ENV='{"NODE_COMPILE_CACHE":"/tmp/cc"}' npx tsx bench/cli-ab.ts   (one build, B's env differs)
+//   CLI_AB_CONCURRENT=4 …   throughput instead: per round, 5 × 4 misses at 4 at a time for A and for B (runs/min)
 //
 // Both checkouts need a build (`node scripts/build.mjs`) and node_modules; both use this checkout's prepared
 // registry. Prints p50/p95 of each and of the paired difference B − A, with the load average.
@@ -21,6 +22,7 @@ import { percentile } from './floor';
 const exec = promisify(execFile);
 const N = Number(process.env.BENCH_N ?? 16);
 const MISS = process.env.CLI_AB_MISS === '1';
+const CONCURRENT = Number(process.env.CLI_AB_CONCURRENT ?? 0);
 const CPU_REPORT = join(REPO_ROOT, 'bench', 'cli-cpu-report.mjs');
 
 interface Variant {
@@ -71,6 +73,19 @@ async function run(v: Variant, text: string, cpuFile: string): Promise<Sample> {
   return { wallMs, cliCpuMs: (cpu.user + cpu.system) / 1000, workerCpuMs: (await processCpuMs(pid)) - workerBefore };
 }
 
+/** Runs 5 × c misses of `v`, c at a time; runs per minute. */
+async function throughput(v: Variant, c: number, salt: string, scratch: string): Promise<number> {
+  const total = 5 * c;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async (_, lane) => {
+      while (next < total) await run(v, `${salt} ${next++}`, join(scratch, `cpu-${v.name}-${lane}.json`));
+    }),
+  );
+  return (total / (performance.now() - t0)) * 60_000;
+}
+
 async function main(): Promise<void> {
   const otherRoot = process.env.CLI_AB_A;
   if (!otherRoot) throw new Error('set CLI_AB_A to the checkout to compare this one with');
@@ -103,6 +118,33 @@ async function main(): Promise<void> {
       await exec(process.execPath, [join(v.root, 'bin', 'worldloop.js'), 'server', 'start', '--json'], { env: v.env });
     for (const v of variants) for (let i = 0; i < 3; i++) await run(v, `hit ${salt}`, join(scratch, 'cpu.json'));
     const loadBefore = await loadAverage();
+    if (CONCURRENT > 0) {
+      const perMinute: Record<string, number[]> = { A: [], B: [] };
+      for (let i = 0; i < N; i++) {
+        process.stderr.write(`round ${i + 1}/${N}\r`);
+        for (const v of i % 2 ? [...variants].reverse() : variants)
+          perMinute[v.name]!.push(await throughput(v, CONCURRENT, `tp ${salt} ${i}`, scratch));
+      }
+      const { A: a, B: b } = perMinute as { A: number[]; B: number[] };
+      const ratio = a.map((x, i) => b[i]! / x);
+      process.stdout.write(
+        [
+          `${N} rounds of 5 × ${CONCURRENT} misses, ${CONCURRENT} at a time; A = ${otherRoot}, B = ${REPO_ROOT}; load average ${loadBefore} before, ${await loadAverage()} after.`,
+          '',
+          '| runs/min | p50 | min | max |',
+          '|---|---:|---:|---:|',
+          ...[
+            ['A', a],
+            ['B', b],
+            ['B ÷ A, paired', ratio],
+          ].map(
+            ([k, xs]) =>
+              `| ${k as string} | ${percentile(xs as number[], 50).toFixed(2)} | ${Math.min(...(xs as number[])).toFixed(2)} | ${Math.max(...(xs as number[])).toFixed(2)} |`,
+          ),
+        ].join('\n') + '\n',
+      );
+      return;
+    }
     for (let i = 0; i < N; i++) {
       process.stderr.write(`round ${i + 1}/${N}\r`);
       for (const v of i % 2 ? [...variants].reverse() : variants) {
