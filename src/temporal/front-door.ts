@@ -21,7 +21,8 @@ const MAX_REQUEST_BYTES = 8 << 20;
 async function serve(socket: Socket, line: string, ctx: FrontDoorContext): Promise<void> {
   const send = (msg: FrontDoorMessage) => socket.writable && socket.write(`${JSON.stringify(msg)}\n`);
   const body = JSON.parse(line) as Partial<FrontDoorRequest>;
-  const request = completeRunRequest(body.draft!);
+  if (!body.draft) throw new Error('the request names no run');
+  const request = completeRunRequest(body.draft);
   const notice = await createDefaultPlanIfMissing(ctx.cfg, request.plan);
   if (notice) send({ type: 'notice', text: notice });
   const { execution_id, handle } = await startRun(ctx.client, { taskQueue: ctx.taskQueue, request, eager: true });
