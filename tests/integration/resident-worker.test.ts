@@ -133,6 +133,8 @@ describe('the resident worker', () => {
     const envelope = run.json as unknown as Envelope;
     expect(envelope.status).toBe('success');
     expect(await activityWorkers(envelope.execution_id)).toEqual(new Set([`worldloop-worker@${firstPid}`]));
+    // The first run of this state folder: the worker created the default plan and the CLI said so.
+    expect(run.stderr).toContain('created plan "default" with a budget of $10');
     const loaded = (await readFile(trace, 'utf8')).split('\n');
     expect(loaded.some((url) => url.includes('/dist/cli.js'))).toBe(true);
     expect(loaded.filter((url) => url.includes('/node_modules/@temporalio/'))).toEqual([]);
