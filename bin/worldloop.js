@@ -3,8 +3,8 @@
 // refused with ERR_BUILD_STALE rather than run: the code that runs is always the code in the sources.
 // During development, `node bin/worldloop-dev.js …` runs the TypeScript sources directly through tsx.
 // worldloop runs on Node >= 22: from an older Node it re-runs itself with the Node 24 setup installed (.tools/node).
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { staleReason } from './build-stamp.js';
@@ -14,6 +14,8 @@ const SUPPORTED_NODE_MAJOR = 22;
 const toolsNode = join(ROOT, '.tools', 'node');
 const stale = staleReason(ROOT);
 if (Number(process.versions.node.split('.')[0]) < SUPPORTED_NODE_MAJOR && existsSync(toolsNode)) {
+  // Imported here only: node:child_process costs every start ~10 ms, and only an old Node re-runs itself.
+  const { spawnSync } = await import('node:child_process');
   const child = spawnSync(toolsNode, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });
@@ -33,6 +35,10 @@ if (Number(process.versions.node.split('.')[0]) < SUPPORTED_NODE_MAJOR && exists
   else process.stderr.write(`${code}: ${message}\n  why: ${explanation}\n  ${action}\n`);
   process.exitCode = 1;
 } else {
+  // V8's code cache for the modules below, kept by Node (NODE_COMPILE_CACHE picks the folder, default under the
+  // temp folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a start compiles them from the cache instead of the
+  // source. Keyed by each file's content, so a new build is never served old code (docs/benchmarks.md).
+  module.enableCompileCache?.();
   const { main } = await import('../dist/cli.js');
   // The top-level listing, recorded by the build, so a command line naming no command loads none.
   const summaries = JSON.parse(readFileSync(join(ROOT, 'dist', 'commands.json'), 'utf8'));

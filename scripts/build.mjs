@@ -9,9 +9,10 @@
 // new dist/ replaces the old one by rename, so a CLI starting meanwhile sees one build or the other.
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { sourceDigest, sourceFiles, staleReason } from '../bin/build-stamp.js';
 
@@ -39,6 +40,48 @@ const deepImportExtensions = {
       }
       return resolved.endsWith(`${args.path}.js`) ? { path: `${args.path}.js`, external: true } : undefined;
     });
+  },
+};
+
+/**
+ * Dependencies compiled into dist/ instead of loaded from node_modules: small, pure JavaScript, and on the path of
+ * every `worldloop run`. Loaded from node_modules, zod alone is about a hundred files to resolve and read on each
+ * CLI start; compiled into the chunks it is one file (docs/benchmarks.md, "Front door"). Native addons, the
+ * Temporal SDK and everything with its own loading stay in node_modules.
+ */
+const COMPILED_IN = ['zod', 'commander', 'smol-toml', '@noble/hashes', 'hash-wasm'];
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const EXTERNAL = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies })
+  .filter((name) => !COMPILED_IN.includes(name))
+  .flatMap((name) => [name, `${name}/*`]);
+/** commander is CommonJS: compiled into an ES module chunk, its `require('node:events')` needs a real require. */
+const REQUIRE_BANNER =
+  "import { createRequire as __wlCreateRequire } from 'node:module'; const require = __wlCreateRequire(import.meta.url);";
+
+/**
+ * src/config.ts (loaded by every command) parses the environment with zod/mini. Compiled with the rest, its zod
+ * files would share chunks with the full zod of the request schemas, every locale included (~660 kB a `run` would
+ * load); compiled as a copy of their own, reached only from the config, they tree-shake to ~50 kB. The two copies
+ * share their settings (zod keeps them on globalThis) and never exchange schemas.
+ */
+const CONFIG_ZOD = /^zod\/(mini|v4\/locales\/en\.js)$/;
+const configZodCopy = {
+  name: 'config-zod-copy',
+  setup(b) {
+    b.onResolve({ filter: CONFIG_ZOD }, (args) =>
+      args.importer === join(ROOT, 'src', 'config.ts')
+        ? { path: fileURLToPath(import.meta.resolve(args.path)), namespace: 'config-zod' }
+        : undefined,
+    );
+    b.onResolve({ filter: /.*/, namespace: 'config-zod' }, (args) => ({
+      path: resolve(dirname(args.importer), args.path),
+      namespace: 'config-zod',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'config-zod' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
   },
 };
 
@@ -76,15 +119,16 @@ async function buildInto(out) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // Dependencies stay in node_modules (native addons, the Temporal SDK's own loading); only our code is compiled.
-    packages: 'external',
+    // Dependencies stay in node_modules (native addons, the Temporal SDK's own loading) except COMPILED_IN.
+    external: EXTERNAL,
+    banner: { js: REQUIRE_BANNER },
     tsconfig: 'tsconfig.build.json',
     sourcemap: true,
     // Every chunk sits directly in dist/, one level below the root, as src/config.ts and src/version.ts are:
     // their `new URL('..', import.meta.url)` finds the repository root from either place.
     chunkNames: '[name]-[hash]',
     metafile: true,
-    plugins: [deepImportExtensions],
+    plugins: [configZodCopy, deepImportExtensions],
     logLevel: 'warning',
   });
   writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile));

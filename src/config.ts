@@ -3,94 +3,104 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import en from 'zod/v4/locales/en.js';
+import * as z from 'zod/mini';
 import { zodIssueError } from './contracts/zod-issue';
+
+// zod's functional build (zod/mini): the same checks and messages as the chained API, but a CLI start loads a few
+// dozen kilobytes of it instead of all of zod with every locale (docs/benchmarks.md, "Front door"). It carries no
+// locale of its own: the English one gives the messages the chained API gives.
+z.config(en());
 
 /** The repository root (where registry/, processors/ and secrets.allow.yaml live). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-const port = z.coerce.number().int().min(1).max(65_535);
-const flag = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const port = z.coerce.number().check(z.int(), z.gte(1), z.lte(65_535));
+const flag = z.pipe(
+  z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']),
+  z.transform((v) => v === '1' || v === 'true' || v === 'yes'),
+);
+/** A non-empty string. */
+const text = () => z.string().check(z.minLength(1));
 
 const WORLD_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/?)*)?$/;
 
 const EnvSchema = z.object({
-  CI: z.string().optional(),
-  WORLDLOOP_MODE: z.string().optional(),
-  WORLDLOOP_STATE_DIR: z.string().min(1).optional(),
-  WORLDLOOP_TOOLS_DIR: z.string().min(1).optional(),
-  WORLDLOOP_REGISTRY_DIR: z.string().min(1).optional(),
-  WORLDLOOP_SECRETS_DIR: z.string().min(1).default('/run/secrets'),
-  WORLDLOOP_SECRETS_ALLOW: z.string().min(1).optional(),
-  WORLDLOOP_SIGNING_KEY_SECRET: z
-    .string()
-    .regex(/^[A-Z][A-Z0-9_]{0,127}$/, 'expected a secret name (upper-case letters, digits and _)')
-    .optional(),
-  WORLDLOOP_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  WORLDLOOP_TEMPORAL_BIN: z.string().min(1).optional(),
-  WORLDLOOP_TEMPORAL_PORT: port.default(7233),
-  WORLDLOOP_UI_PORT: port.default(8233),
-  WORLDLOOP_TASK_QUEUE: z.string().min(1).default('worldloop'),
-  WORLDLOOP_OCI_REGISTRY: z.string().min(1).default('127.0.0.1:5000'),
-  WORLDLOOP_OCI_USERNAME: z.string().min(1).optional(),
-  WORLDLOOP_OCI_PASSWORD: z.string().min(1).optional(),
-  WORLDLOOP_OCI_AUTH_HOST: z.string().min(1).default('ghcr.io'),
-  WORLDLOOP_NO_EMBEDDED_WORKER: flag.optional(),
-  WORLDLOOP_WORKER_ACTIVITIES: z.coerce.number().int().min(1).max(1_000).default(32),
-  WORLDLOOP_METRICS_ADDR: z
-    .string()
-    .regex(/^(0|off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/i, 'expected host:port, 0 or off')
-    .default('127.0.0.1:9464'),
-  TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS_CA: z.string().min(1).optional(),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_UI_URL: z.string().url().optional(),
-  DOCKER_HOST: z.string().optional(),
-  PATH: z.string().optional(),
-  WORLDLOOP_EGRESS_NETWORK: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker network name')
-    .optional(),
+  CI: z.optional(z.string()),
+  WORLDLOOP_MODE: z.optional(z.string()),
+  WORLDLOOP_STATE_DIR: z.optional(text()),
+  WORLDLOOP_TOOLS_DIR: z.optional(text()),
+  WORLDLOOP_REGISTRY_DIR: z.optional(text()),
+  WORLDLOOP_SECRETS_DIR: z._default(text(), '/run/secrets'),
+  WORLDLOOP_SECRETS_ALLOW: z.optional(text()),
+  WORLDLOOP_SIGNING_KEY_SECRET: z.optional(
+    z.string().check(z.regex(/^[A-Z][A-Z0-9_]{0,127}$/, 'expected a secret name (upper-case letters, digits and _)')),
+  ),
+  WORLDLOOP_LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
+  WORLDLOOP_TEMPORAL_BIN: z.optional(text()),
+  WORLDLOOP_TEMPORAL_PORT: z._default(port, 7233),
+  WORLDLOOP_UI_PORT: z._default(port, 8233),
+  WORLDLOOP_TASK_QUEUE: z._default(text(), 'worldloop'),
+  WORLDLOOP_OCI_REGISTRY: z._default(text(), '127.0.0.1:5000'),
+  WORLDLOOP_OCI_USERNAME: z.optional(text()),
+  WORLDLOOP_OCI_PASSWORD: z.optional(text()),
+  WORLDLOOP_OCI_AUTH_HOST: z._default(text(), 'ghcr.io'),
+  WORLDLOOP_NO_EMBEDDED_WORKER: z.optional(flag),
+  WORLDLOOP_WORKER_ACTIVITIES: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(1_000)), 32),
+  WORLDLOOP_METRICS_ADDR: z._default(
+    z.string().check(z.regex(/^(0|off|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/i, 'expected host:port, 0 or off')),
+    '127.0.0.1:9464',
+  ),
+  TEMPORAL_ADDRESS: z.optional(text()),
+  TEMPORAL_NAMESPACE: z._default(text(), 'default'),
+  TEMPORAL_TLS_CERT: z.optional(text()),
+  TEMPORAL_TLS_KEY: z.optional(text()),
+  TEMPORAL_TLS_CA: z.optional(text()),
+  TEMPORAL_API_KEY: z.optional(text()),
+  TEMPORAL_UI_URL: z.optional(z.url()),
+  DOCKER_HOST: z.optional(z.string()),
+  PATH: z.optional(z.string()),
+  WORLDLOOP_EGRESS_NETWORK: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker network name')),
+  ),
   // The Modal adapter's own credentials (never processor secrets); the SDK also reads these names itself.
-  MODAL_TOKEN_ID: z.string().min(1).optional(),
-  MODAL_TOKEN_SECRET: z.string().min(1).optional(),
-  MODAL_SERVER_URL: z.string().url().optional(),
-  MODAL_PROFILE: z.string().min(1).optional(),
-  MODAL_CONFIG_PATH: z.string().min(1).optional(),
-  MODAL_ENVIRONMENT: z.string().min(1).optional(),
+  MODAL_TOKEN_ID: z.optional(text()),
+  MODAL_TOKEN_SECRET: z.optional(text()),
+  MODAL_SERVER_URL: z.optional(z.url()),
+  MODAL_PROFILE: z.optional(text()),
+  MODAL_CONFIG_PATH: z.optional(text()),
+  MODAL_ENVIRONMENT: z.optional(text()),
   // Whose Modal apps a non-CI worker uses (<user>-<branch>-<ns>-<name>-v<major>), and the registry pull secret.
-  WORLDLOOP_MODAL_USER: z.string().min(1).optional(),
-  WORLDLOOP_MODAL_BRANCH: z.string().min(1).optional(),
-  WORLDLOOP_MODAL_PULL_SECRET: z.string().min(1).optional(),
+  WORLDLOOP_MODAL_USER: z.optional(text()),
+  WORLDLOOP_MODAL_BRANCH: z.optional(text()),
+  WORLDLOOP_MODAL_PULL_SECRET: z.optional(text()),
   // The world store on S3-compatible storage (docs/scale-out.md): the URL is ours, the rest are the AWS
   // SDK's own standard variables, read here once and handed to the S3 client only.
-  WORLDLOOP_WORLD_URL: z
-    .string()
-    .regex(
-      WORLD_URL,
-      'expected s3://<bucket>/<prefix> (bucket: 3-63 of a-z 0-9 . -; prefix: / separated A-Z a-z 0-9 . _ - segments)',
-    )
-    .optional(),
-  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
-  AWS_ENDPOINT_URL: z.string().url().optional(),
-  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
-  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  AWS_SESSION_TOKEN: z.string().min(1).optional(),
-  AWS_REGION: z.string().min(1).optional(),
-  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  WORLDLOOP_WORLD_URL: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          WORLD_URL,
+          'expected s3://<bucket>/<prefix> (bucket: 3-63 of a-z 0-9 . -; prefix: / separated A-Z a-z 0-9 . _ - segments)',
+        ),
+      ),
+  ),
+  AWS_ENDPOINT_URL_S3: z.optional(z.url()),
+  AWS_ENDPOINT_URL: z.optional(z.url()),
+  AWS_ACCESS_KEY_ID: z.optional(text()),
+  AWS_SECRET_ACCESS_KEY: z.optional(text()),
+  AWS_SESSION_TOKEN: z.optional(text()),
+  AWS_REGION: z.optional(text()),
+  AWS_DEFAULT_REGION: z.optional(text()),
   // GitHub REST API for the lanes (pins PR, secret sync): Actions sets the first three; WORLDLOOP_GITHUB_API_URL
   // wins over GITHUB_API_URL, which act overwrites, so a local run can point at a loopback fake.
-  GITHUB_TOKEN: z.string().min(1).optional(),
-  GITHUB_REPOSITORY: z.string().min(1).optional(),
-  GITHUB_API_URL: z.string().url().default('https://api.github.com'),
-  WORLDLOOP_GITHUB_API_URL: z.string().url().optional(),
-  GITHUB_BASE_REF: z.string().optional(),
-  GITHUB_REF_NAME: z.string().optional(),
+  GITHUB_TOKEN: z.optional(text()),
+  GITHUB_REPOSITORY: z.optional(text()),
+  GITHUB_API_URL: z._default(z.url(), 'https://api.github.com'),
+  WORLDLOOP_GITHUB_API_URL: z.optional(z.url()),
+  GITHUB_BASE_REF: z.optional(z.string()),
+  GITHUB_REF_NAME: z.optional(z.string()),
 });
 
 /** Static S3 credentials; a function on the config so that printing or logging the config never shows them. */
@@ -130,7 +140,7 @@ export interface Config {
    * under `<stateDir>/keys/` is used (docs/provenance.md).
    */
   readonly signingKeySecret: string | undefined;
-  readonly logLevel: z.infer<typeof EnvSchema>['WORLDLOOP_LOG_LEVEL'];
+  readonly logLevel: z.output<typeof EnvSchema>['WORLDLOOP_LOG_LEVEL'];
   readonly temporal: {
     /** Absent means the embedded default: a local dev server worldloop starts and reuses. */
     readonly address: string | undefined;
@@ -266,7 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-function worldStoreConfig(e: z.infer<typeof EnvSchema>): WorldStoreConfig {
+function worldStoreConfig(e: z.output<typeof EnvSchema>): WorldStoreConfig {
   const match = e.WORLDLOOP_WORLD_URL === undefined ? null : WORLD_URL.exec(e.WORLDLOOP_WORLD_URL);
   if (!match) return { kind: 'local' };
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = e;

@@ -18,7 +18,7 @@ import type { ProbeRuns } from '../lanes/deploy-probe';
 import { defaultRedactor } from '../log/redactor';
 import { pinnedImage } from '../registry/registry';
 import { ensureDefaultPlan } from './default-plan';
-import { DEFAULT_PLAN } from './run-request';
+import { DEFAULT_PLAN } from './run-draft';
 
 function inputsObject(entry: RegistryEntry, inputs: unknown): Record<string, unknown> {
   if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {

@@ -1,18 +1,19 @@
 // `worldloop run` the short way: when the resident worker of this state folder is up and serves this build, task
-// queue and dev server, the run goes to it over its socket (src/temporal/front-door-client.ts), and this process
-// loads no Temporal SDK and opens no gRPC connection. Anything else — a cluster, no worker yet, a stale one, a
-// closed socket before the run started — answers undefined, and the caller takes the long way (which also
-// starts or replaces the resident worker).
+// queue and dev server, the run's draft goes to it over its socket (src/temporal/front-door-client.ts), and this
+// process loads no Temporal SDK, request schema or hashing library and opens no gRPC connection. Anything else — a
+// cluster, no worker yet, a stale one, a draft the worker refused, a closed socket before the run started —
+// answers undefined, and the caller takes the long way (which checks the draft itself, and also starts or
+// replaces the resident worker).
 import type { PhaseState } from '../../activities';
 import type { Config } from '../config';
 import { WorldloopError } from '../contracts/errors';
-import type { RunRequest } from '../contracts/schemas';
 import { pidAlive, readPid } from '../lock-file';
 import { devServerAddress } from '../temporal/dev-server-address';
 import { FrontDoorClosed, runThroughFrontDoor } from '../temporal/front-door-client';
 import { readIdentity, residentWorkerPaths, sameIdentity, wantedIdentity } from '../temporal/resident-identity';
 import { EXIT_OK } from './output';
 import { finalPhases, watchPhases } from './phase-display';
+import type { RunDraft } from './run-draft';
 import { printStarted, reportEnvelope, type RunCommandOptions, type StartedRunInfo } from './run-output';
 
 async function currentResidentSocket(cfg: Config): Promise<string | undefined> {
@@ -28,7 +29,7 @@ async function currentResidentSocket(cfg: Config): Promise<string | undefined> {
 
 export async function runViaFrontDoor(
   cfg: Config,
-  request: RunRequest,
+  draft: RunDraft,
   opts: RunCommandOptions,
 ): Promise<number | undefined> {
   const socket = await currentResidentSocket(cfg);
@@ -39,8 +40,9 @@ export async function runViaFrontDoor(
   const started = new Promise<void>((resolve) => (onStarted = resolve));
   const result = runThroughFrontDoor(
     socket,
-    { request, detach: opts.detach === true, watch: !opts.json && !opts.detach },
+    { draft, detach: opts.detach === true, watch: !opts.json && !opts.detach },
     {
+      onNotice: (text) => process.stderr.write(text),
       onStarted(msg) {
         info = msg;
         printStarted(msg, opts);

@@ -1,8 +1,9 @@
 // What `worldloop run` prints, whichever way the run went (the resident worker's socket or a Temporal client).
 import { ERROR_CATALOGUE } from '../contracts/errors';
-import { MICRO_PER_USD, type Envelope } from '../contracts/schemas';
+import { MICRO_PER_USD } from '../contracts/money';
+import type { Envelope } from '../contracts/schemas';
 import { EXIT_OK, exitCodeFor, printJson } from './output';
-import type { RunOptions } from './run-request';
+import type { RunOptions } from './run-draft';
 
 export interface RunCommandOptions extends RunOptions {
   /** Run a worker in this process for this run, whoever else polls the task queue. */

@@ -1,77 +1,20 @@
-// Everything `worldloop run` checks before it touches Temporal or creates anything (no plan, no workflow):
-// the CI guard, the adapter, the inputs (read with a bound, parsed strictly, within the shared limits)
-// and the request schema. Pure apart from reading the `--inputs @file`.
-import { open } from 'node:fs/promises';
-import type { Config } from '../config';
+// Completes a run draft (src/cli/run-draft.ts) into a validated RunRequest: the inputs parsed strictly and within
+// the shared limits, the request schema, the write prefix's grammar. Nothing here has side effects, so it runs
+// wherever the draft goes: in the resident worker for a run through its socket, else in the CLI, before anything
+// is created. The first failing check is the coded error the user sees, the same in both places.
 import { WorldloopError } from '../contracts/errors';
 import { BIG_DATA_HINT, MAX_INPUTS_TEXT_BYTES } from '../contracts/inputs-limits';
-import { assertModeSafe, resolveMode } from '../contracts/mode';
-import { RunRequestSchema, type AdapterName, type RunRequest } from '../contracts/schemas';
+import { RunRequestSchema, type RunRequest } from '../contracts/schemas';
 import { defaultWritePrefix, expandWritePrefix } from '../contracts/write-prefix';
+import { firstIssue } from '../contracts/zod-issue';
 import { inputsHash } from '../hashing/inputs-hash';
 import { parseJsonBytes } from '../hashing/json-text';
 import { canonicalPath } from '../world/path';
-import { firstIssue } from '../contracts/zod-issue';
-import { resolveModalCredentials } from '../adapters/modal/credentials';
+import { tooBigInputs, type RunDraft } from './run-draft';
 
-export const DEFAULT_PLAN = 'default';
-export const DEFAULT_PLAN_BUDGET_USD = 10;
-
-/**
- * The adapters a worker of this build can run. The CLI refuses any other at once (ERR_USAGE), instead of
- * starting a run that Admit would refuse after its retries. A new adapter is added here when the worker
- * bootstrap (src/temporal/worker.ts) builds it.
- */
-export const WORKER_ADAPTERS: readonly AdapterName[] = ['local', 'modal'];
-
-export interface RunOptions {
-  inputs: string;
-  mode?: string;
-  plan?: string;
-  writePrefix?: string;
-  adapter: string;
-  cache: boolean;
-  detach?: boolean;
-  json?: boolean;
-}
-
-const tooBig = (what: string) =>
-  new WorldloopError('ERR_INPUTS', `${what} is larger than ${MAX_INPUTS_TEXT_BYTES} bytes; ${BIG_DATA_HINT}`);
-
-/** Reads at most MAX_INPUTS_TEXT_BYTES + 1 bytes, so endless input (a pipe, /dev/zero) cannot hang the CLI. */
-async function readBounded(path: string): Promise<Uint8Array> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new WorldloopError('ERR_INPUTS', `cannot read --inputs file ${JSON.stringify(path)}: ${errnoOf(err)}`);
-  }
-  try {
-    if ((await handle.stat()).isDirectory())
-      throw new WorldloopError('ERR_INPUTS', `--inputs file ${JSON.stringify(path)} is a directory`);
-    const buffer = Buffer.alloc(MAX_INPUTS_TEXT_BYTES + 1);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    if (filled > MAX_INPUTS_TEXT_BYTES) throw tooBig(`--inputs file ${JSON.stringify(path)}`);
-    return buffer.subarray(0, filled);
-  } catch (err) {
-    if (err instanceof WorldloopError) throw err;
-    throw new WorldloopError('ERR_INPUTS', `cannot read --inputs file ${JSON.stringify(path)}: ${errnoOf(err)}`);
-  } finally {
-    await handle.close();
-  }
-}
-
-const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-
-/** `--inputs <json>` or `--inputs @<file>`: strict JSON (no duplicate names), within the inputs limits, hashable. */
-export async function readInputs(spec: string): Promise<unknown> {
-  const bytes = spec.startsWith('@') ? await readBounded(spec.slice(1)) : Buffer.from(spec, 'utf8');
-  if (bytes.length > MAX_INPUTS_TEXT_BYTES) throw tooBig('--inputs');
+/** Strict JSON (no duplicate names), within the inputs limits, hashable. */
+function parseInputs(bytes: Uint8Array): unknown {
+  if (bytes.length > MAX_INPUTS_TEXT_BYTES) throw tooBigInputs('--inputs');
   let inputs: unknown;
   try {
     inputs = parseJsonBytes(bytes);
@@ -87,26 +30,17 @@ export async function readInputs(spec: string): Promise<unknown> {
   return inputs;
 }
 
-/** Builds and validates the request entirely on the client, so bad input never starts a workflow. */
-export async function buildRunRequest(ref: string, opts: RunOptions, cfg: Config): Promise<RunRequest> {
-  // The CI guard comes first: nothing starts, nothing connects (docs/architecture.md §3).
-  const mode = resolveMode(opts.mode ?? cfg.modeSetting);
-  assertModeSafe(mode, cfg.ci);
-  if (!(WORKER_ADAPTERS as readonly string[]).includes(opts.adapter))
-    throw new WorldloopError(
-      'ERR_USAGE',
-      `--adapter ${JSON.stringify(opts.adapter.slice(0, 64))} is not available; this build's workers run: ${WORKER_ADAPTERS.join(', ')}`,
-    );
-  // No Modal credentials at all: ERR_ADAPTER_AUTH now, offline, instead of a run Admit refuses after retries.
-  if (opts.adapter === 'modal') resolveModalCredentials(cfg.modal);
+/** Validates a draft entirely before any workflow exists, so bad input never starts one. */
+export function completeRunRequest(draft: RunDraft): RunRequest {
+  const ref = draft.processor_ref;
   const candidate = {
     processor_ref: ref,
-    inputs: await readInputs(opts.inputs),
-    mode,
-    plan: opts.plan ?? DEFAULT_PLAN,
-    write_prefix: opts.writePrefix ?? (/^[a-z0-9-]+\/[a-z0-9-]+@\d+$/.test(ref) ? defaultWritePrefix(ref) : ''),
-    adapter: opts.adapter,
-    ...(opts.cache ? {} : { cache: false }),
+    inputs: parseInputs(Buffer.from(draft.inputs_base64, 'base64')),
+    mode: draft.mode,
+    plan: draft.plan,
+    write_prefix: draft.write_prefix ?? (/^[a-z0-9-]+\/[a-z0-9-]+@\d+$/.test(ref) ? defaultWritePrefix(ref) : ''),
+    adapter: draft.adapter,
+    ...(draft.cache ? {} : { cache: false }),
   };
   const parsed = RunRequestSchema.safeParse(candidate);
   if (!parsed.success) {

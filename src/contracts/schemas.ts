@@ -281,5 +281,4 @@ export const RegistryEntrySchema = z.strictObject({
 });
 export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
 
-/** Micro-dollars: budgets are integers so that no rounding can overdraw them. */
-export const MICRO_PER_USD = 1_000_000;
+export { MICRO_PER_USD } from './money';

@@ -14,7 +14,7 @@ export interface IssueSummary {
 }
 
 /** The first issue of a zod error as "where" and "what". */
-export function firstIssue(error: z.ZodError, root?: string): IssueSummary {
+export function firstIssue(error: z.core.$ZodError, root?: string): IssueSummary {
   const issue = error.issues[0];
   if (!issue) return { where: root, message: 'invalid' };
   return { where: issue.path.length > 0 ? issue.path.map(String).join('.') : root, message: issue.message };
@@ -26,7 +26,7 @@ export function firstIssue(error: z.ZodError, root?: string): IssueSummary {
  */
 export function zodIssueError(
   code: ErrorCode,
-  error: z.ZodError,
+  error: z.core.$ZodError,
   options: { readonly context?: string; readonly root?: string } = {},
 ): WorldloopError {
   const { where, message } = firstIssue(error, options.root);

@@ -1,25 +1,33 @@
-// The front door, client side: `worldloop run` hands a validated request to the resident worker over its Unix
-// socket and reads the run back, so a CLI call loads no Temporal SDK and opens no gRPC connection of its own (the
-// worker's are open already). Node built-ins only. The protocol: one JSON line from the client, then JSON lines
-// from the worker — `started`, any number of `phase` (when asked to watch), and one `result` or `error`.
+// The front door, client side: `worldloop run` hands its request's draft to the resident worker over its Unix
+// socket and reads the run back, so a CLI call loads no Temporal SDK, no request schema and no hashing, and opens
+// no gRPC connection of its own (the worker has them loaded and open already). Node built-ins only. The protocol:
+// one JSON line from the client, then JSON lines from the worker — a `notice` (the default plan was created), then
+// `started`, any number of `phase` (when asked to watch), and one `result` or `error`. An `error` before `started`
+// (the draft refused, for one) means nothing was started: the CLI takes the long way, which checks the draft
+// again itself and reports the refusal.
 import { createConnection } from 'node:net';
 import type { PhaseState } from '../../activities';
-import type { Envelope, RunRequest } from '../contracts/schemas';
+import type { RunDraft } from '../cli/run-draft';
+import type { Envelope } from '../contracts/schemas';
 
 export interface FrontDoorRequest {
-  readonly request: RunRequest;
+  /** Completed and validated by the worker (completeRunRequest) before anything is created. */
+  readonly draft: RunDraft;
   readonly detach: boolean;
   /** Send the phase state while the run is going (for the terminal's phase line). */
   readonly watch: boolean;
 }
 
 export type FrontDoorMessage =
+  | { type: 'notice'; text: string }
   | { type: 'started'; execution_id: string; workflow_id: string; ui: string }
   | { type: 'phase'; state: PhaseState }
   | { type: 'result'; envelope: Envelope }
   | { type: 'error'; message: string };
 
 export interface FrontDoorHandlers {
+  /** A line for the user from the worker's side of the run (the default plan's creation). */
+  onNotice(text: string): void;
   onStarted(started: Extract<FrontDoorMessage, { type: 'started' }>): void;
   onPhase(state: PhaseState): void;
 }
@@ -56,7 +64,8 @@ export function runThroughFrontDoor(
           started = true;
           handlers.onStarted(msg);
           if (message.detach) finish(() => resolve(undefined));
-        } else if (msg.type === 'phase') handlers.onPhase(msg.state);
+        } else if (msg.type === 'notice') handlers.onNotice(msg.text);
+        else if (msg.type === 'phase') handlers.onPhase(msg.state);
         else if (msg.type === 'result') finish(() => resolve(msg.envelope));
         else finish(() => reject(started ? new Error(msg.message) : new FrontDoorClosed(msg.message)));
       }

@@ -1,22 +1,30 @@
 // The front door, worker side: the resident worker takes runs from `worldloop run` on a Unix socket in the state
 // folder (mode 0600) and starts them with its own, already open, Temporal client — the CLI then needs neither the
-// SDK nor a connection of its own. Each run is the same `startRun` + `runEnvelope` the CLI would call.
+// SDK nor a connection of its own. The worker completes the CLI's draft into a validated request (the same
+// completeRunRequest the CLI runs on the long way, so the CLI loads no schema or hashing module), creates the
+// default plan on first use as the CLI would, and runs the same `startRun` + `runEnvelope` the CLI would call.
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { RunRequestSchema } from '../contracts/schemas';
+import { createDefaultPlanIfMissing } from '../cli/default-plan';
+import { completeRunRequest } from '../cli/run-request';
+import type { Config } from '../config';
 import type { Logger } from '../log';
 import { queryPhase, runEnvelope, startRun } from './client';
 import { uiLinkForWorkflow, type TemporalConnection } from './connection';
 import type { FrontDoorMessage, FrontDoorRequest } from './front-door-client';
 
 const PHASE_POLL_MS = 150;
-const MAX_REQUEST_BYTES = 4 << 20;
+/** The draft carries up to MAX_INPUTS_TEXT_BYTES (4 MiB) of inputs in base64, with room for the rest. */
+const MAX_REQUEST_BYTES = 8 << 20;
 
 async function serve(socket: Socket, line: string, ctx: FrontDoorContext): Promise<void> {
   const send = (msg: FrontDoorMessage) => socket.writable && socket.write(`${JSON.stringify(msg)}\n`);
   const body = JSON.parse(line) as Partial<FrontDoorRequest>;
-  const request = RunRequestSchema.parse(body.request);
+  if (!body.draft) throw new Error('the request names no run');
+  const request = completeRunRequest(body.draft);
+  const notice = await createDefaultPlanIfMissing(ctx.cfg, request.plan);
+  if (notice) send({ type: 'notice', text: notice });
   const { execution_id, handle } = await startRun(ctx.client, { taskQueue: ctx.taskQueue, request, eager: true });
   send({
     type: 'started',
@@ -39,6 +47,8 @@ async function serve(socket: Socket, line: string, ctx: FrontDoorContext): Promi
 }
 
 interface FrontDoorContext {
+  /** The worker's settings: where the world (and the default plan) is. */
+  readonly cfg: Config;
   /** The worker's own client (RunningWorker.client), so runs start eagerly on this worker. */
   readonly client: Client;
   readonly temporal: TemporalConnection;

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,7 @@ async function activityWorkers(executionId: string): Promise<Set<string>> {
   }
 }
 
+const paths = () => residentWorkerPaths(cfg);
 const workerPid = async () => Number((await readFile(residentWorkerPaths(cfg).pidFile, 'utf8')).trim());
 
 beforeAll(async () => {
@@ -132,9 +133,45 @@ describe('the resident worker', () => {
     const envelope = run.json as unknown as Envelope;
     expect(envelope.status).toBe('success');
     expect(await activityWorkers(envelope.execution_id)).toEqual(new Set([`worldloop-worker@${firstPid}`]));
+    // The first run of this state folder: the worker created the default plan and the CLI said so.
+    expect(run.stderr).toContain('created plan "default" with a budget of $10');
     const loaded = (await readFile(trace, 'utf8')).split('\n');
     expect(loaded.some((url) => url.includes('/dist/cli.js'))).toBe(true);
     expect(loaded.filter((url) => url.includes('/node_modules/@temporalio/'))).toEqual([]);
+    // Nor the request schema, hashing or world modules: the worker completes and checks the request (ADR 0023).
+    const meta = JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'meta.json'), 'utf8')) as {
+      outputs: Record<string, { inputs: Record<string, unknown> }>;
+    };
+    const sourcesOf = new Map(Object.entries(meta.outputs).map(([out, o]) => [basename(out), Object.keys(o.inputs)]));
+    const compiled = loaded
+      .filter((url) => url.includes('/dist/'))
+      .flatMap((url) => sourcesOf.get(basename(url)) ?? []);
+    expect(compiled).toContain('src/cli/run-draft.ts');
+    expect(
+      compiled.filter((src) => /^src\/(contracts\/schemas|hashing\/|world\/)|^node_modules\/@noble\//.test(src)),
+    ).toEqual([]);
+  });
+
+  it('a request the worker refuses is reported exactly as the CLI refuses it alone', async () => {
+    // Through the socket the worker checks the request (src/cli/run-request.ts); --embedded-worker makes the CLI
+    // check it itself. The worker's log shows each refusal, so the socket path was really taken.
+    const refusals = async () => (await readFile(paths().logFile, 'utf8')).split('"worker.front_door"').length - 1;
+    const cases = [
+      ['NOT A REF', '--inputs', '{"text":"a"}'],
+      ['text/stats@1', '--inputs', '{"a":1,"a":2}'],
+      ['text/stats@1', '--inputs', '{"__proto__":{}}'],
+      ['text/stats@1', '--inputs', '[1]'],
+      ['text/stats@1', '--inputs', '{"text":"a"}', '--write-prefix', 'world://artifacts/%2e%2E/'],
+      ['text/stats@1', '--inputs', '{"text":"a"}', '--plan', ''],
+    ];
+    for (const args of cases) {
+      const before = await refusals();
+      const viaWorker = await cli('run', ...args);
+      expect(await refusals(), JSON.stringify(args)).toBe(before + 1);
+      const alone = await cli('run', ...args, '--embedded-worker');
+      expect(viaWorker.json, JSON.stringify(args)).toMatchObject({ ok: false, code: expect.stringMatching(/^ERR_/) });
+      expect(viaWorker, JSON.stringify(args)).toEqual(alone);
+    }
   });
 
   it('a killed worker shows in status and is restarted by the next run', async () => {

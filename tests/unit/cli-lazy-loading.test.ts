@@ -13,8 +13,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'wl-lazy-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const HEAVY_PACKAGES = ['@temporalio/', 'dockerode', 'docker-modem', 'esbuild', 'modal', 'zod', 'pino', 'ajv', 'yaml'];
-/** Source folders whose code must not be in a chunk a light command loads. */
+/** Source folders whose code must not be in a chunk a light command loads (zod is compiled into the chunks). */
 const HEAVY_SOURCES = [
+  'node_modules/zod/',
   'src/temporal/',
   'src/adapters/',
   'src/build/',
@@ -51,7 +52,10 @@ function chunkSources(): Map<string, string[]> {
   const meta = JSON.parse(readFileSync(join(ROOT, 'dist/meta.json'), 'utf8')) as {
     outputs: Record<string, { inputs: Record<string, unknown> }>;
   };
-  return new Map(Object.entries(meta.outputs).map(([out, o]) => [basename(out), Object.keys(o.inputs)]));
+  // A source compiled through a build plugin's namespace (`config-zod:/abs/path/node_modules/zod/…`, the config's
+  // own copy of zod, scripts/build.mjs) is named by its path in the repository like any other.
+  const plain = (src: string) => src.replace(/^[\w-]+:/, '').replace(`${ROOT}/`, '');
+  return new Map(Object.entries(meta.outputs).map(([out, o]) => [basename(out), Object.keys(o.inputs).map(plain)]));
 }
 
 function heavyIn(result: { packages: string[]; chunks: string[] }): string[] {
@@ -73,7 +77,7 @@ describe('light commands load no heavy module', () => {
   it('the recorder sees heavy modules when a command does load them (control)', () => {
     // `run --help` loads the run command, which imports the config (zod) and the request contracts.
     const result = loaded(['run', '--help']);
-    expect(result.packages).toContain('zod');
     expect(heavyIn(result)).toContain('src/config.ts');
+    expect(heavyIn(result).some((src) => src.startsWith('node_modules/zod/'))).toBe(true);
   });
 });

@@ -1,13 +1,12 @@
 // `worldloop run`: the durable loop from the command line. One command is enough: with the embedded dev server a
 // resident worker serves the run (started on first use, src/temporal/resident-worker.ts); against a configured
 // cluster that no worker serves, or with --embedded-worker, this process is the worker. The Temporal SDK is
-// imported only once the request is known to be valid, so bad input is refused quickly and before anything
-// is created.
+// imported only once the request is known to be valid, so bad input is refused before anything is created.
 import type { Command } from 'commander';
 import { config, type Config } from '../../config';
 import type { TemporalConnection } from '../../temporal/connection';
 import { EXIT_OK, action } from '../output';
-import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, buildRunRequest } from '../run-request';
+import { DEFAULT_PLAN, DEFAULT_PLAN_BUDGET_USD, draftRunRequest } from '../run-draft';
 import { printStarted, reportEnvelope, type RunCommandOptions } from '../run-output';
 
 /** Who works on the run: the resident worker, this process, or whoever already polls the task queue. */
@@ -37,15 +36,21 @@ async function startEmbeddedWorker(cfg: Config, temporal: TemporalConnection) {
 
 export async function runCommand(ref: string, opts: RunCommandOptions): Promise<number> {
   const cfg = config();
-  const request = await buildRunRequest(ref, opts, cfg);
-  // The short way: the resident worker takes the run on its socket (no SDK loaded here, no connection opened).
-  const { ensureDefaultPlan } = await import('../default-plan');
-  await ensureDefaultPlan(cfg, request.plan);
+  const draft = await draftRunRequest(ref, opts, cfg);
+  // The short way: the resident worker validates the draft and takes the run on its socket (no SDK, schema or
+  // hashing module loaded here, no connection opened).
   if (!opts.embeddedWorker) {
     const { runViaFrontDoor } = await import('../run-front-door');
-    const code = await runViaFrontDoor(cfg, request, opts);
+    const code = await runViaFrontDoor(cfg, draft, opts);
     if (code !== undefined) return code;
   }
+  // The long way: the same checks here, before anything is created or connected; a refusal is thrown from here.
+  const [{ completeRunRequest }, { ensureDefaultPlan }] = await Promise.all([
+    import('../run-request'),
+    import('../default-plan'),
+  ]);
+  const request = completeRunRequest(draft);
+  await ensureDefaultPlan(cfg, request.plan);
   const [temporalModule, client, display] = await Promise.all([
     import('../../temporal/connection'),
     import('../../temporal/client'),

@@ -18,6 +18,7 @@ export async function workerCommand(opts: { readyFile?: string; socket?: string 
   // The resident worker also takes runs from `worldloop run` on its socket (src/temporal/front-door.ts).
   const frontDoor = opts.socket
     ? await openFrontDoor(opts.socket, {
+        cfg,
         client: running.client,
         temporal,
         taskQueue: cfg.temporal.taskQueue,
