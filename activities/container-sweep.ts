@@ -1,4 +1,4 @@
-// Removing an execution's finished container off Execute's critical path (ADR 0023-container-removal-after-record).
+// Removing an execution's finished container off Execute's critical path (ADR 0024).
 // The kept container is the lock that keeps an execution to one run only until Execute's record is in the world
 // store (ADR 0020); from then on every attempt on every worker returns the record and creates nothing. So once
 // the record is written, Execute hands the removal to the background and returns: the engine's removal (35-96 ms

@@ -99,7 +99,7 @@ export function makeExecute(deps: ActivityDeps) {
         finished_at: outcome.finished_at,
         ...(staging ? { staging } : {}),
       });
-      // The record is the lock from here on (ADR 0023): the engine's removal need not delay the run.
+      // The record is the lock from here on (ADR 0024): the engine's removal need not delay the run.
       discardInBackground(deps, adapter, execution_id);
       await removeWorkdir(workdir);
       if (ranIn !== workdir && basename(ranIn) === execution_id) await removeWorkdir(ranIn);

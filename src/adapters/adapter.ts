@@ -109,7 +109,7 @@ export interface Adapter {
   /**
    * The executions whose kept containers have stopped (or never started): what `discard` may remove once
    * their outcome is durable. The worker's sweep asks this to remove what a crash between record and
-   * discard left (ADR 0023-container-removal-after-record).
+   * discard left (ADR 0024).
    */
   stoppedContainers?(): Promise<string[]>;
 }

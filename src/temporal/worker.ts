@@ -237,7 +237,7 @@ export async function startWorker(
   }
   const done = worker.run();
   // Workdirs a crashed worker left behind: removed once their run's workflow is closed (issue 12 part 3).
-  // … and the stopped containers of recorded executions a crash left before their removal (ADR 0023).
+  // … and the stopped containers of recorded executions a crash left before their removal (ADR 0024).
   const sweeper = startWorkdirSweeper({
     runsDir: runsDir(cfg),
     isRunning: deps.flights.isRunning,

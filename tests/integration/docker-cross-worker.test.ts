@@ -126,7 +126,7 @@ describe('docker adapter: a retry on another worker (same engine, other workdir)
     expect(await creations(id, since)).toBe(0);
   });
 
-  it('the sweep removes the stopped containers of recorded executions only, on the real engine (ADR 0023)', async () => {
+  it('the sweep removes the stopped containers of recorded executions only, on the real engine (ADR 0024)', async () => {
     // Two executions whose containers were kept and then left by a worker that died before removing them:
     // one has its Execute record in the world store, the other not (a retry may still adopt it).
     const [recorded, unrecorded] = [uuidv7(), uuidv7()];

@@ -138,7 +138,7 @@ describe('the resident worker', () => {
     const loaded = (await readFile(trace, 'utf8')).split('\n');
     expect(loaded.some((url) => url.includes('/dist/cli.js'))).toBe(true);
     expect(loaded.filter((url) => url.includes('/node_modules/@temporalio/'))).toEqual([]);
-    // Nor the request schema, hashing or world modules: the worker completes and checks the request (ADR 0023).
+    // Nor the request schema, hashing or world modules: the worker completes and checks the request (ADR 0025).
     const meta = JSON.parse(await readFile(join(REPO_ROOT, 'dist', 'meta.json'), 'utf8')) as {
       outputs: Record<string, { inputs: Record<string, unknown> }>;
     };

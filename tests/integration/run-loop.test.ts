@@ -35,7 +35,7 @@ async function containersOf(executionId: string) {
   return docker.listContainers({ all: true, filters: { label: [`worldloop.execution_id=${executionId}`] } });
 }
 
-/** The finished container goes once Execute has recorded the outcome, in the background (ADR 0023). */
+/** The finished container goes once Execute has recorded the outcome, in the background (ADR 0024). */
 async function noContainerLeft(executionId: string): Promise<void> {
   await expect.poll(() => containersOf(executionId), { timeout: 15_000, interval: 50 }).toEqual([]);
 }

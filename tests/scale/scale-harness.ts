@@ -195,7 +195,7 @@ export async function checkExactlyOnce(
   const orphaned = active.filter((l) => ours.has(l.execution_id));
   if (orphaned.length > 0) throw new Error(`orphaned leases: ${orphaned.map((l) => l.execution_id).join(', ')}`);
   // Execute keeps an execution's container until its outcome is recorded, then removes it in the background
-  // (ADR 0023): none may be left once those removals have had a moment.
+  // (ADR 0024): none may be left once those removals have had a moment.
   let leftover: Docker.ContainerInfo[] = [];
   for (let tries = 0; tries < 100; tries++) {
     const left = await new Docker().listContainers({ all: true, filters: { label: ['worldloop.execution_id'] } });

@@ -1,4 +1,4 @@
-// Container removal after the record (ADR 0023-container-removal-after-record): Execute returns once its
+// Container removal after the record (ADR 0024): Execute returns once its
 // record is written and removes the kept container in the background; the sweep removes exactly the stopped
 // containers whose execution is recorded, so a failed or interrupted removal leaks nothing and a container an
 // attempt may still adopt stays. Real activities and world store; an adapter that remembers its containers.
