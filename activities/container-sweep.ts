@@ -15,17 +15,31 @@ type SweepDeps = Pick<ActivityDeps, 'world' | 'adapters' | 'logger'>;
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * Removals started and not finished yet. A worker waits for them before it stops: the CLI's embedded worker and a
+ * test's worker stop right after their last run, and a removal cut short there would leave a container for a
+ * sweep that, with a temporary state dir, never comes.
+ */
+const pendingDiscards = new Set<Promise<void>>();
+
 /** Starts the removal and returns at once; a failure is logged and left to the sweep. */
 export function discardInBackground(deps: Pick<ActivityDeps, 'logger'>, adapter: Adapter, executionId: string): void {
   if (!adapter.discard) return;
-  adapter
+  const removal: Promise<void> = adapter
     .discard(executionId)
     .catch((err: unknown) =>
       deps.logger.warn(
         { event: 'container.discard', execution_id: executionId, err: messageOf(err) },
         'removing the finished container failed; the next container sweep removes it',
       ),
-    );
+    )
+    .finally(() => pendingDiscards.delete(removal));
+  pendingDiscards.add(removal);
+}
+
+/** Resolves once every removal started in this process so far has finished (or failed and been logged). */
+export async function backgroundDiscardsFinished(): Promise<void> {
+  await Promise.all([...pendingDiscards]);
 }
 
 export interface ContainerSweepReport {

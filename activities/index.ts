@@ -1,5 +1,5 @@
 export { createActivities, type Activities } from './create-activities';
-export { sweepContainers, type ContainerSweepReport } from './container-sweep';
+export { backgroundDiscardsFinished, sweepContainers, type ContainerSweepReport } from './container-sweep';
 export type { ActivityDeps, FlightOwnerProbe } from './deps';
 export { PHASES } from './types';
 export { SWEEP_INTERVAL_MS, removeWorkdir, startWorkdirSweeper, sweepWorkdirs, type SweepReport } from './workdir';

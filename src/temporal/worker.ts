@@ -4,7 +4,13 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Runtime, Worker } from '@temporalio/worker';
 import { join } from 'node:path';
-import { createActivities, startWorkdirSweeper, sweepContainers, type ActivityDeps } from '../../activities';
+import {
+  backgroundDiscardsFinished,
+  createActivities,
+  startWorkdirSweeper,
+  sweepContainers,
+  type ActivityDeps,
+} from '../../activities';
 import { createDriftActivities } from '../../activities/drift';
 import { REPO_ROOT, type Config } from '../config';
 import { createDockerAdapter } from '../adapters';
@@ -252,6 +258,8 @@ export async function startWorker(
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
+      // The last runs' containers go before this process may exit (ADR 0024).
+      await backgroundDiscardsFinished();
       await sweeper.stop();
       await native.connection.close();
       modal?.handle.client.close();

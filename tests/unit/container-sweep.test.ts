@@ -3,7 +3,7 @@
 // containers whose execution is recorded, so a failed or interrupted removal leaks nothing and a container an
 // attempt may still adopt stays. Real activities and world store; an adapter that remembers its containers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { sweepContainers } from '../../activities/container-sweep';
+import { backgroundDiscardsFinished, sweepContainers } from '../../activities/container-sweep';
 import { startWorkdirSweeper } from '../../activities/workdir';
 import { recordExecute } from '../../activities/execute-record';
 import { echoScript, phaseEnv, upToSettle, type PhaseEnv } from './phase-harness';
@@ -48,6 +48,21 @@ describe('container removal after the record', () => {
     expect([...stopped]).toEqual(['bg1']);
     finishRemoval();
     await vi.waitFor(() => expect(stopped.size).toBe(0));
+  });
+
+  it('a worker stopping waits for the removals still under way', async () => {
+    env = await phaseEnv({ script: echoScript });
+    let finishRemoval!: () => void;
+    const removalHeld = new Promise<void>((resolve) => (finishRemoval = resolve));
+    const stopped = withContainers(env, () => removalHeld);
+    await upToSettle(env, 'bg-stop');
+    let finished = false;
+    const waiting = backgroundDiscardsFinished().then(() => (finished = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(finished).toBe(false);
+    finishRemoval();
+    await waiting;
+    expect([...stopped]).toEqual([]);
   });
 
   it('a removal that fails is logged, not thrown; the sweep removes the container later', async () => {
