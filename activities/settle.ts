@@ -71,6 +71,21 @@ async function existingReceipt(deps: ActivityDeps, executionId: string, admitted
   return raw === undefined ? undefined : ReceiptSchema.parse(raw);
 }
 
+/**
+ * The finish time of a cache-hit receipt an earlier attempt already bound at the run's prefix, if it died before
+ * the determinism copy. The retry must build the very same receipt bytes (create-only binds), and a cache hit's
+ * finish time is the only field it does not read from the record.
+ */
+async function partlyLandedFinish(deps: ActivityDeps, executionId: string, admitted: AdmitResult) {
+  const raw = await readLandedJson(
+    deps,
+    `${admitted.write_prefix}receipt.json`,
+    maxRecordBytes(admitted.runtime.outputs),
+  );
+  const earlier = raw === undefined ? undefined : ReceiptSchema.safeParse(raw);
+  return earlier?.success && earlier.data.execution_id === executionId ? earlier.data.finished_at : undefined;
+}
+
 /** The staging manifest Execute recorded, re-verified against this run's facts. */
 async function readManifest(deps: ActivityDeps, input: SettleInput): Promise<StagingManifest> {
   const { staging } = input.executed;
@@ -267,7 +282,7 @@ export function makeSettleCached(deps: ActivityDeps) {
       // Both sides are canonical already, so this is a re-rooting, not a re-encoding.
       path: canonicalPath(admitted.write_prefix + o.path.slice(record.write_prefix.length), 'exact'),
     }));
-    const finished_at = new Date().toISOString();
+    const finished_at = (await partlyLandedFinish(deps, execution_id, admitted)) ?? new Date().toISOString();
     const landed = await land(deps, execution_id, admitted.write_prefix, outputs, {
       receipt_schema: RECEIPT_SCHEMA,
       execution_id,

@@ -4,6 +4,7 @@
 // plain dependencies, as a new attempt on another worker would.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../activities';
+import type { SettleCachedInput } from '../../activities/types';
 import { attestationPath } from '../../src/contracts/attestation';
 import { PLAN, admit, inActivity, phaseEnv, text, upToSettle, writeOutputs, type PhaseEnv } from './phase-harness';
 
@@ -139,6 +140,68 @@ describe('a Settle retry completes what the crashed attempt left', () => {
       expect(await env.world.getJson(`cache/${cache_key}`)).toMatchObject({ execution_id: 'e1', cost_micro: 7 });
       expect(envelope.outputs).toHaveLength(2);
       expect(await env.world.stat(attestationPath('e1'))).toBeDefined();
+    },
+  );
+});
+
+/** A cache hit's Settle input: `src` ran and settled, `hit` was admitted after it with the same inputs. */
+async function cachedSettleInput(e: PhaseEnv): Promise<SettleCachedInput> {
+  const { settleInput } = await upToSettle(e, 'src');
+  await inActivity(e.activities.settle, settleInput);
+  const admitted = await admit(e, 'hit');
+  if (!admitted.cache_hit) throw new Error('expected the second admission to hit the cache');
+  const { request, workflow } = settleInput;
+  return {
+    execution_id: 'hit',
+    request,
+    admitted,
+    record: admitted.cache_hit,
+    workflow,
+    started_at: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+/** The steps of one clean cached Settle, in order. */
+async function cachedSettleSteps(): Promise<string[]> {
+  const e = await phaseEnv({ script });
+  try {
+    const input = await cachedSettleInput(e);
+    const log: string[] = [];
+    await inActivity(createActivities(crashingDeps(e.deps, Infinity, 'before', log)).settleCached, input);
+    return log;
+  } finally {
+    await e.cleanup();
+  }
+}
+
+const cachedSteps = await cachedSettleSteps();
+
+describe('a cached Settle retry completes what the crashed attempt left', () => {
+  it('lands the outputs, the index and both receipts, then attests', () => {
+    expect(cachedSteps.filter((s) => s === 'bind')).toHaveLength(6);
+  });
+
+  const cases = (['before', 'after'] as const).flatMap((when) =>
+    cachedSteps.map((name, i) => [i + 1, name, when] as const),
+  );
+  it.each(cases)(
+    'crash at step %i (%s), %s it: the retry lands the same receipt, charges nothing',
+    async (k, _n, when) => {
+      env = await phaseEnv({ script });
+      const input = await cachedSettleInput(env);
+      const spent = (await env.plans.getPlan(PLAN)).spent_micro;
+      const crashing = crashingDeps(env.deps, k, when, []);
+      await expect(inActivity(createActivities(crashing).settleCached, input)).rejects.toMatchObject({
+        type: 'ERR_INTERNAL',
+      });
+      await crashing.settled();
+
+      const envelope = await inActivity(env.activities.settleCached, input);
+      expect(await inActivity(env.activities.settleCached, input)).toEqual(envelope);
+      expect(envelope.meta).toMatchObject({ cache_hit: true, cost_micro: 0 });
+      expect(envelope.outputs).toHaveLength(2);
+      expect((await env.plans.getPlan(PLAN)).spent_micro).toBe(spent);
+      expect(await env.world.stat(attestationPath('hit'))).toBeDefined();
     },
   );
 });
