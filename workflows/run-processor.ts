@@ -69,6 +69,13 @@ export const LOCAL_PHASES_PATCH = 'local-phases-v1';
  */
 export const LOCAL_RESERVE_PATCH = 'local-reserve-v1';
 
+/**
+ * A cancel that reaches the workflow while Reserve is under way (a local activity the cancel abandons, or an
+ * ordinary one cancelled mid-attempt) may leave the reservation Reserve had just written: since this patch the
+ * failure path releases then too (ADR 0023). Release is idempotent and a no-op for an execution holding nothing.
+ */
+export const RELEASE_CANCELLED_RESERVE_PATCH = 'release-cancelled-reserve-v1';
+
 const localPhase = (summary: string) =>
   proxyLocalActivities<Activities>({ startToCloseTimeout: '60s', retry, summary });
 const local = {
@@ -114,6 +121,7 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
   const phases = patched(LOCAL_PHASES_PATCH) ? local : quick;
   let admitted: AdmitResult | undefined;
   let reserved = false;
+  let reserveBegun = false;
   try {
     // The `{execution_id}` placeholder is expanded here, exactly once; adapters never expand it again.
     const write_prefix = expandWritePrefix(request.write_prefix, execution_id);
@@ -128,6 +136,7 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     let record = admitted.cache_hit;
     if (!record) {
       enter('reserve');
+      reserveBegun = true;
       const reserveInput = { execution_id, plan: request.plan, admitted };
       let reservation = patched(LOCAL_RESERVE_PATCH)
         ? await local.reserve({ ...reserveInput, wait: false })
@@ -186,12 +195,13 @@ export async function runProcessor(input: RunWorkflowInput): Promise<Envelope> {
     const code = errorCodeOf(err);
     state.phase = 'failed';
     state.error_code = code;
-    await CancellationScope.nonCancellable(async () => {
-      if (reserved) await quick.release({ execution_id, plan: request.plan });
-    });
     // A cancelled run ends Cancelled, whether the cancel reached us directly or through the activity
     // (the adapter reports ERR_CANCELLED once it has killed the container).
     const cancelled = isCancellation(err) || CancellationScope.current().consideredCancelled;
+    await CancellationScope.nonCancellable(async () => {
+      const mayHoldBudget = reserved || (reserveBegun && cancelled && patched(RELEASE_CANCELLED_RESERVE_PATCH));
+      if (mayHoldBudget) await quick.release({ execution_id, plan: request.plan });
+    });
     upsertSearchAttributes([{ key: SA_STATUS, value: cancelled ? 'cancelled' : 'failed' }]);
     if (isCancellation(err)) throw err;
     if (cancelled) throw new CancelledFailure(codedMessage('ERR_CANCELLED', messageOf(err)));
