@@ -11,10 +11,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from '../src/config';
-import { WORLDLOOP_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { findTemporalCli } from '../src/temporal/cli-binary';
 import { runEnvelope, startRun } from '../src/temporal/client';
-import { SQLITE_PRAGMAS, probeTemporal } from '../src/temporal/dev-server';
+import { SQLITE_PRAGMAS, devServerArgs, probeTemporal } from '../src/temporal/dev-server';
 import { startLoopHarness, type LoopHarness } from '../tests/integration/loop-harness';
 import { freePorts } from '../tests/integration/free-port';
 import { percentile } from './floor';
@@ -37,25 +36,14 @@ interface Side {
 
 async function startSide(name: string, dir: string, pragmas: readonly string[]): Promise<Side> {
   const cli = await findTemporalCli(config());
-  const [port, uiPort] = await freePorts(2);
-  const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--ui-port',
-    String(uiPort),
-    '--db-filename',
-    join(dir, `${name}.sqlite`),
-    '--namespace',
-    'default',
-    '--log-level',
-    'warn',
-    ...WORLDLOOP_SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa.cliSpec]),
-    ...pragmas.flatMap((p) => ['--sqlite-pragma', p]),
-  ];
+  const [port, uiPort] = (await freePorts(2)) as [number, number];
+  const args = devServerArgs({
+    port,
+    uiPort,
+    dbFile: join(dir, `${name}.sqlite`),
+    namespace: 'default',
+    sqlitePragmas: pragmas,
+  });
   const server = spawn(cli.path, args, { stdio: 'ignore' });
   const address = `127.0.0.1:${port}`;
   for (let i = 0; !(await probeTemporal(address, 'default')); i++) {

@@ -219,34 +219,54 @@ async function startDevServer(cfg: Config, paths: DevServerPaths): Promise<numbe
 /** The embedded server's SQLite settings (ADR 0022). */
 export const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'] as const;
 
-async function startDevServerOnce(cfg: Config, paths: DevServerPaths): Promise<number> {
-  const cli = await findTemporalCli(cfg);
-  const address = devServerAddress(cfg);
-  const args = [
+/**
+ * The dev server's command line. `sqlitePragmas` defaults to worldloop's; only the side-by-side bench passes others.
+ *
+ * SQLite's default (a rollback journal, synchronous=FULL) pays several fsyncs per transaction, and a run is dozens
+ * of transactions: measured paired (bench/dev-server-sqlite-ab.ts), WAL with synchronous=normal took 82–362 ms off
+ * a miss and 32–103 ms off a cache hit (p50, two loads) and a third of the server's CPU. A killed server loses
+ * nothing in this mode (the WAL is written before each commit returns); only an OS crash or power cut can drop the
+ * last commits, which the database survives consistent (ADR 0022). Deployments that need more run a Temporal
+ * cluster on PostgreSQL.
+ */
+export function devServerArgs(o: {
+  port: number;
+  uiPort: number;
+  dbFile: string;
+  namespace: string;
+  sqlitePragmas?: readonly string[];
+}): string[] {
+  return [
     'server',
     'start-dev',
     '--ip',
     '127.0.0.1',
     '--port',
-    String(cfg.temporal.devPort),
+    String(o.port),
     '--ui-port',
-    String(cfg.temporal.uiPort),
+    String(o.uiPort),
     '--db-filename',
-    paths.dbFile,
+    o.dbFile,
     '--namespace',
-    cfg.temporal.namespace,
+    o.namespace,
     '--log-format',
     'json',
     '--log-level',
     'warn',
     ...WORLDLOOP_SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa.cliSpec]),
-    // SQLite's default (a rollback journal, synchronous=FULL) pays several fsyncs per transaction, and a run is
-    // dozens of transactions: measured paired (bench/dev-server-sqlite-ab.ts), WAL with synchronous=normal took
-    // 82–362 ms off a miss and 32–103 ms off a cache hit (p50, two loads) and a third of the server's CPU. A killed server loses nothing in this mode (the WAL is
-    // written before each commit returns); only an OS crash or power cut can drop the last commits, which the
-    // database survives consistent (ADR 0022). Deployments that need more run a Temporal cluster on PostgreSQL.
-    ...SQLITE_PRAGMAS.flatMap((p) => ['--sqlite-pragma', p]),
+    ...(o.sqlitePragmas ?? SQLITE_PRAGMAS).flatMap((p) => ['--sqlite-pragma', p]),
   ];
+}
+
+async function startDevServerOnce(cfg: Config, paths: DevServerPaths): Promise<number> {
+  const cli = await findTemporalCli(cfg);
+  const address = devServerAddress(cfg);
+  const args = devServerArgs({
+    port: cfg.temporal.devPort,
+    uiPort: cfg.temporal.uiPort,
+    dbFile: paths.dbFile,
+    namespace: cfg.temporal.namespace,
+  });
   const logFd = openSync(paths.logFile, 'a');
   let exited: string | undefined;
   let pid: number | undefined;

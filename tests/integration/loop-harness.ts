@@ -2,7 +2,7 @@
 // loopback OCI registry, with a private state folder, a private task queue and a private registry folder
 // whose pins come from a real build of the processors (so tests never depend on committed digests).
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,9 @@ import { buildAndPush } from '../../src/build/build-push';
 import { OciClient } from '../../src/oci/client';
 import { pinRegistry } from '../../src/registry/pin';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal';
-import { startWorker, type RunningWorker } from '../../src/temporal/worker';
+import { startWorker, workflowBundle, type RunningWorker } from '../../src/temporal/worker';
+import { connectWorkerNativeConnection } from '../../src/temporal/connection';
+import type { Logger } from '../../src/log';
 import { openWorld, type World } from '../../src/world';
 import { runClient, runEnvelope, startRun, type StartedRun } from '../../src/temporal/client';
 
@@ -161,6 +163,33 @@ export async function startLoopHarness(
     async close() {
       await worker?.shutdown();
       await temporal.connection.close();
+    },
+  };
+}
+
+/**
+ * A worker on the harness's task queue serving the activities a test hands it (the real ones, some wrapped to hold
+ * or fail at a chosen point), for a harness started with `embeddedWorker: false`.
+ */
+export async function startActivitiesWorker(
+  h: LoopHarness,
+  activities: object,
+  logger: Logger,
+): Promise<{ shutdown(): Promise<void> }> {
+  const native = await connectWorkerNativeConnection(h.cfg);
+  const worker = await Worker.create({
+    connection: native.connection,
+    namespace: h.temporal.namespace,
+    taskQueue: h.cfg.temporal.taskQueue,
+    workflowBundle: await workflowBundle(h.cfg, logger),
+    activities,
+  });
+  const running = worker.run();
+  return {
+    async shutdown() {
+      worker.shutdown();
+      await running;
+      await native.connection.close();
     },
   };
 }

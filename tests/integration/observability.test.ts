@@ -4,7 +4,6 @@
 import { METRICS_PORT, SDK_METRICS_ADDR } from './observability-runtime';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { execFile, spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -14,11 +13,10 @@ import { REPO_ROOT } from '../../src/config';
 import { WorldloopError } from '../../src/contracts';
 import { createLogger } from '../../src/log';
 import { runLogsPath } from '../../src/run-logs';
-import { connectWorkerNativeConnection } from '../../src/temporal/connection';
-import { buildActivityDeps, workflowBundle } from '../../src/temporal/worker';
+import { buildActivityDeps } from '../../src/temporal/worker';
 import { runEnvelope as envelopeOf } from '../../src/temporal/client';
 import { integrationEnv } from './env';
-import { startLoopHarness, type LoopHarness } from './loop-harness';
+import { startActivitiesWorker, startLoopHarness, type LoopHarness } from './loop-harness';
 import { startPrometheus, waitFor, type PrometheusServer } from './prometheus-server';
 
 const exec = promisify(execFile);
@@ -95,9 +93,7 @@ describe('metrics', () => {
 // (after the log is kept and forwarded: attempt 2 must not forward it again).
 describe('run logs', () => {
   let hl: LoopHarness;
-  let worker: Worker;
-  let running: Promise<void>;
-  let closeNative: () => Promise<void>;
+  let worker: { shutdown(): Promise<void> } | undefined;
   const records: Record<string, unknown>[] = [];
   const LIFECYCLE = ['execution.start', 'provider.call', 'provider.response', 'storage.write', 'execution.settle'];
 
@@ -126,14 +122,9 @@ describe('run logs', () => {
       },
     };
     const activities = createActivities(deps);
-    const native = await connectWorkerNativeConnection(hl.cfg);
-    closeNative = () => native.connection.close();
-    worker = await Worker.create({
-      connection: native.connection,
-      namespace: hl.temporal.namespace,
-      taskQueue: hl.cfg.temporal.taskQueue,
-      workflowBundle: await workflowBundle(hl.cfg, logger),
-      activities: {
+    worker = await startActivitiesWorker(
+      hl,
+      {
         ...activities,
         async execute(input: Parameters<typeof activities.execute>[0]) {
           const out = await activities.execute(input);
@@ -145,14 +136,12 @@ describe('run logs', () => {
           return out;
         },
       },
-    });
-    running = worker.run();
+      logger,
+    );
   }, 900_000);
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await closeNative?.();
+    await worker?.shutdown();
     await hl?.close();
   });
 

@@ -4,20 +4,16 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import type { ReserveInput } from '../../activities/types';
 import { createLogger } from '../../src/log';
-import { connectWorkerNativeConnection } from '../../src/temporal/connection';
-import { buildActivityDeps, workflowBundle } from '../../src/temporal/worker';
+import { buildActivityDeps } from '../../src/temporal/worker';
 import { integrationEnv } from './env';
-import { startLoopHarness, type LoopHarness } from './loop-harness';
+import { startActivitiesWorker, startLoopHarness, type LoopHarness } from './loop-harness';
 
 let h: LoopHarness;
-let worker: Worker;
-let running: Promise<void>;
-let closeNative: () => Promise<void>;
+let worker: { shutdown(): Promise<void> } | undefined;
 /** Executions whose Reserve has written its reservation and now waits for the cancel. */
 const held = new Set<string>();
 
@@ -25,14 +21,9 @@ beforeAll(async () => {
   h = await startLoopHarness(integrationEnv(), { embeddedWorker: false });
   const logger = createLogger({ level: 'error' });
   const activities = createActivities(await buildActivityDeps(h.cfg, h.client, logger));
-  const native = await connectWorkerNativeConnection(h.cfg);
-  closeNative = () => native.connection.close();
-  worker = await Worker.create({
-    connection: native.connection,
-    namespace: h.temporal.namespace,
-    taskQueue: h.cfg.temporal.taskQueue,
-    workflowBundle: await workflowBundle(h.cfg, logger),
-    activities: {
+  worker = await startActivitiesWorker(
+    h,
+    {
       ...activities,
       async reserve(input: ReserveInput) {
         const out = await activities.reserve(input);
@@ -46,14 +37,12 @@ beforeAll(async () => {
         return out;
       },
     },
-  });
-  running = worker.run();
+    logger,
+  );
 }, 900_000);
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await closeNative?.();
+  await worker?.shutdown();
   await h?.close();
 });
 
