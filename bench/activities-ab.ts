@@ -10,25 +10,21 @@
 // text/stats@1 (mock) as a miss and then as a cache hit on each, then 4 concurrent misses on each; it prints
 // p50/p95 of start → result, the paired difference B − A, and the worker process's CPU time per run.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import type { createActivities } from '../activities';
-import { REPO_ROOT, loadConfig, type Config } from '../src/config';
+import { REPO_ROOT, type Config } from '../src/config';
 import { createLogger } from '../src/log';
-import { ensureOciRegistry } from '../src/oci/registry-server';
 import { runEnvelope, startRun } from '../src/temporal/client';
-import { resolveTemporalTarget } from '../src/temporal/connection';
 import { exactNumbersCodec } from '../src/temporal/exact-numbers-codec';
 import type { buildActivityDeps } from '../src/temporal/worker';
 import { openWorld } from '../src/world';
-import { preparedRegistryDir } from '../tests/integration/loop-harness';
 import { decodePayload, type HistoryEvent } from '../src/temporal/history-events';
 import { percentile } from './floor';
-import { refTree } from './ref-tree';
+import { benchConfig, refTree } from './ref-tree';
 import { statsRequest } from './stats-request';
 
 const exec = promisify(execFile);
@@ -51,18 +47,9 @@ async function activitiesOf(root: string, cfg: Config, client: Client): Promise<
 }
 
 async function main(): Promise<void> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'wl-act-ab-state-'));
-  const base = loadConfig({ ...process.env, WORLDLOOP_STATE_DIR: stateDir, WORLDLOOP_LOG_LEVEL: 'error' });
-  const [dev] = await Promise.all([resolveTemporalTarget(loadConfig(process.env)), ensureOciRegistry(base)]);
-  const cfg = loadConfig({
-    ...process.env,
-    WORLDLOOP_STATE_DIR: stateDir,
-    WORLDLOOP_REGISTRY_DIR: await preparedRegistryDir(),
-    TEMPORAL_ADDRESS: dev.address,
-    WORLDLOOP_LOG_LEVEL: 'error',
-  });
+  const { cfg, address } = await benchConfig('wl-act-ab-state-');
   const tree = await refTree(BASELINE);
-  const connection = await NativeConnection.connect({ address: dev.address });
+  const connection = await NativeConnection.connect({ address: address });
   const client = new Client({ connection, namespace: cfg.temporal.namespace });
   const salt = `${Date.now()}`;
   const workflowBundle = await bundleWorkflowCode({
@@ -156,7 +143,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.done));
     await connection.close();
     for (const dir of [tree, candidate]) if (dir) await rm(dir, { recursive: true, force: true });
-    await rm(stateDir, { recursive: true, force: true });
+    await rm(cfg.stateDir, { recursive: true, force: true });
   }
 }
 

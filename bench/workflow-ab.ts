@@ -16,23 +16,20 @@
 // minus Execute's started → completed in the history): the container's own time is the same on both sides and its
 // noise would hide what the workflow's side costs.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { REPO_ROOT, loadConfig } from '../src/config';
+import { REPO_ROOT } from '../src/config';
 import { createLogger } from '../src/log';
-import { ensureOciRegistry } from '../src/oci/registry-server';
 import { runEnvelope, startRun } from '../src/temporal/client';
-import { resolveTemporalTarget } from '../src/temporal/connection';
 import { exactNumbersCodec } from '../src/temporal/exact-numbers-codec';
 import { buildActivityDeps } from '../src/temporal/worker';
 import { openWorld } from '../src/world';
-import { preparedRegistryDir } from '../tests/integration/loop-harness';
 import { percentile } from './floor';
+import { benchConfig, refTree } from './ref-tree';
 import { statsRequest } from './stats-request';
 
 const exec = promisify(execFile);
@@ -42,29 +39,12 @@ const BASELINE = baselineAt > 0 ? process.argv[baselineAt + 1]! : 'main';
 const EAGER_ACTIVITIES = process.argv.includes('--eager-activities');
 const EAGER = EAGER_ACTIVITIES || process.argv.includes('--eager');
 
-/** The baseline's sources in a temporary folder that resolves packages from this checkout's node_modules. */
-async function baselineTree(ref: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'wl-ab-'));
-  await exec('bash', ['-c', `git -C "${REPO_ROOT}" archive "${ref}" workflows activities src | tar -x -C "${dir}"`]);
-  await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
-
 async function main(): Promise<void> {
-  const stateDir = await mkdtemp(join(tmpdir(), 'wl-ab-state-'));
-  const base = loadConfig({ ...process.env, WORLDLOOP_STATE_DIR: stateDir, WORLDLOOP_LOG_LEVEL: 'error' });
-  const [dev] = await Promise.all([resolveTemporalTarget(loadConfig(process.env)), ensureOciRegistry(base)]);
-  const cfg = loadConfig({
-    ...process.env,
-    WORLDLOOP_STATE_DIR: stateDir,
-    WORLDLOOP_REGISTRY_DIR: await preparedRegistryDir(),
-    TEMPORAL_ADDRESS: dev.address,
-    WORLDLOOP_LOG_LEVEL: 'error',
-  });
-  const tree = await baselineTree(BASELINE);
-  const connection = await NativeConnection.connect({ address: dev.address });
+  const { cfg, address } = await benchConfig('wl-ab-state-');
+  const tree = await refTree(BASELINE);
+  const connection = await NativeConnection.connect({ address: address });
   const client = new Client({ connection, namespace: cfg.temporal.namespace });
-  const queued = new Client({ connection: await Connection.connect({ address: dev.address }) });
+  const queued = new Client({ connection: await Connection.connect({ address: address }) });
   const logger = createLogger({ level: 'error' });
   const activities = createActivities(await buildActivityDeps(cfg, client, logger));
   const salt = `${Date.now()}`;
