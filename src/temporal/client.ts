@@ -115,6 +115,8 @@ export interface RunFilter {
   readonly mode?: string;
   readonly plan?: string;
   readonly status?: string;
+  /** Only runs that started before this instant. */
+  readonly startedBefore?: Date;
 }
 
 // Visibility queries are SQL-like text; rather than escape, accept only the characters our values use.
@@ -138,6 +140,8 @@ export function runsQuery(filter: RunFilter = {}): string {
       );
     clauses.push(`${name} = '${value}'`);
   }
+  // An ISO 8601 instant from a Date: digits, '-', ':', '.', 'T' and 'Z' only, so it needs no escaping.
+  if (filter.startedBefore) clauses.push(`StartTime < '${filter.startedBefore.toISOString()}'`);
   return clauses.join(' AND ');
 }
 
@@ -152,7 +156,10 @@ export interface RunSummary {
   readonly started: Date;
 }
 
-/** The most recent runs first, at most `limit` of them. */
+/**
+ * At most `limit` runs, in the visibility store's order: runs still open first, then the closed ones by close time,
+ * most recent first. Sort by `started` where the start order matters.
+ */
 export async function listRuns(client: Client, opts: { limit: number; filter?: RunFilter }): Promise<RunSummary[]> {
   const rows: RunSummary[] = [];
   for await (const wf of client.workflow.list({ query: runsQuery(opts.filter) })) {

@@ -25,6 +25,13 @@ describe('runsQuery', () => {
         ` AND WorldloopPlan = 'team-a' AND WorldloopStatus = 'succeeded'`,
     );
   });
+  it('narrows to runs started before an instant', () => {
+    expect(
+      runsQuery({ processor_ref: 'text/stats@1', startedBefore: new Date(Date.UTC(2026, 10, 27, 2, 3, 4, 5)) }),
+    ).toBe(
+      `WorkflowType = 'runProcessor' AND WorldloopProcessorRef = 'text/stats@1' AND StartTime < '2026-11-27T02:03:04.005Z'`,
+    );
+  });
   it.each([`x' OR WorkflowType != '`, 'a b', '', 'x'.repeat(201), 'é'])('refuses %j as a value (ERR_USAGE)', (v) => {
     expect(() => runsQuery({ plan: v })).toThrow(/^\[ERR_USAGE\] WorldloopPlan filter/);
   });

@@ -191,8 +191,14 @@ export async function explainCommand(executionId: string, opts: { against?: stri
     const ref = run.input.request.processor_ref;
     let otherId = opts.against;
     if (otherId === undefined) {
-      const earlier = await client.listRuns(runs, { limit: 200, filter: { processor_ref: ref } });
-      otherId = earlier.find((r) => r.execution_id !== executionId && r.started < run.started)?.execution_id;
+      // The latest by start time: the store lists open runs first (one left open long ago would come first).
+      const earlier = await client.listRuns(runs, {
+        limit: 200,
+        filter: { processor_ref: ref, startedBefore: run.started },
+      });
+      otherId = earlier
+        .filter((r) => r.execution_id !== executionId)
+        .sort((x, y) => y.started.getTime() - x.started.getTime())[0]?.execution_id;
     }
     let against: { key: ReturnType<typeof runKey>; inputs: unknown } | undefined;
     if (otherId !== undefined) {
