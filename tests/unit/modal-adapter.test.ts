@@ -155,12 +155,23 @@ class MemorySandbox implements SandboxHandle {
     };
   }
 
+  /** How the collect step ended, its exit and stderr: what a failed assertion prints, for a rare early end. */
+  collected = '';
+
   #collect(): ExecHandle {
     const [node, flag, script] = collectCommand();
     const child = spawn(node === '/usr/bin/node' ? process.execPath : node!, [flag!, script!, this.out], {
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', (err) => (this.collected += `spawn error ${err.message}; `));
+    const exited = new Promise<number>((resolve) =>
+      child.on('close', (c, signal) => {
+        this.collected += `exit ${c} signal ${signal} stderr ${JSON.stringify(stderr)}`;
+        resolve(c ?? 1);
+      }),
+    );
     return { stdout: child.stdout, stderr: once(''), wait: () => exited };
   }
 
@@ -381,7 +392,8 @@ describe('the Modal adapter’s run', () => {
     const a = args();
     const outcome = await adapterOf(modal).invoke(a);
     expect(outcome.envelope).toMatchObject({ status: 'error', error: { code: 'ERR_OUTPUT_INVALID' } });
-    expect(outcome.envelope.status === 'error' && outcome.envelope.error.message).toMatch(/symbolic link/);
+    const collected = () => modal.sandboxes[0]!.collected;
+    expect(outcome.envelope.status === 'error' && outcome.envelope.error.message, collected()).toMatch(/symbolic link/);
     expect(modal.ops.slice(-2)).toEqual(['terminate sb-1', 'wait sb-1']);
   });
 
