@@ -16,6 +16,7 @@ import { buildAndPush } from '../../src/build/build-push';
 import { OciClient } from '../../src/oci/client';
 import { pinRegistry } from '../../src/registry/pin';
 import { connectTemporal, type TemporalConnection } from '../../src/temporal';
+import { backgroundDiscardsFinished } from '../../activities';
 import { startWorker, workflowBundle, type RunningWorker } from '../../src/temporal/worker';
 import { connectWorkerNativeConnection } from '../../src/temporal/connection';
 import type { Logger } from '../../src/log';
@@ -189,6 +190,7 @@ export async function startActivitiesWorker(
     async shutdown() {
       worker.shutdown();
       await running;
+      await backgroundDiscardsFinished();
       await native.connection.close();
     },
   };

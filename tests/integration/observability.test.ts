@@ -112,8 +112,11 @@ describe('run logs', () => {
     const deps = await buildActivityDeps(hl.cfg, hl.client, logger);
     const sabotage = (inputs: unknown) => String((inputs as { text?: unknown }).text ?? '').split(' ')[0];
     const real = deps.adapters.local!;
+    // The real adapter with invoke sabotaged; its container-keeping methods stay, so nothing is left behind.
     deps.adapters.local = {
       name: 'local',
+      discard: (id) => real.discard!(id),
+      stoppedContainers: () => real.stoppedContainers!(),
       async invoke(args, ctl) {
         const outcome = await real.invoke(args, ctl);
         if (sabotage(args.inputs) === 'fail-in-adapter' && Context.current().info.attempt === 1)
